@@ -1,0 +1,77 @@
+// Every limit, exit status and reply text that tlswrapper-smtp itself uses
+// lives here, so an admin can read in one page what the helper will say and
+// how much memory a session can cost.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace tws {
+
+// ---- limits ---------------------------------------------------------------
+
+// Longest client command line, terminator (CRLF or LF) excluded. Longer
+// lines get kReplyLineTooLong and are dropped up to their LF.
+inline constexpr std::size_t kMaxCommandLine = 4096;
+
+// Longest child reply line, terminator excluded. Replies are relayed line by
+// line, so this bounds one line, not a reply: any number of lines pass.
+inline constexpr std::size_t kMaxReplyLine = 256 * 1024;
+
+// Commands forwarded (or answered locally) whose replies have not reached
+// the client yet. Past this the helper stops reading the client until
+// replies drain: pipelining keeps working, memory stays bounded.
+inline constexpr std::size_t kMaxPendingCommands = 256;
+
+// Recipients a transaction remembers for its log line; the rest are counted.
+inline constexpr std::size_t kMaxLoggedRecipients = 64;
+
+// Longest greylist server answer (all its lines), and the longest text of
+// its action= that is passed on to the client.
+inline constexpr std::size_t kMaxPolicyAnswer = 4096;
+inline constexpr std::size_t kMaxPolicyReplyText = 400;
+
+// Longest piece of a command or reply quoted in a log line.
+inline constexpr std::size_t kMaxLoggedText = 200;
+
+// ---- exit statuses --------------------------------------------------------
+
+inline constexpr int kExitUsage = 100;
+inline constexpr int kExitTemporary = 111;
+// Not a status: "exit with the child's own status" (after QUIT).
+inline constexpr int kExitChildStatus = -1;
+
+// ---- what the helper writes itself ----------------------------------------
+
+namespace reply {
+inline constexpr std::string_view kLineTooLong = "500 5.5.2 Line too long\r\n";
+inline constexpr std::string_view kTlsNotOffered = "502 5.5.1 STARTTLS not available\r\n";
+inline constexpr std::string_view kTlsArguments = "501 5.5.4 Syntax error (no parameters allowed)\r\n";
+inline constexpr std::string_view kTlsActive = "503 5.5.1 TLS already active\r\n";
+inline constexpr std::string_view kTlsTemporary =
+    "454 4.7.0 TLS not available due to temporary reason\r\n";
+inline constexpr std::string_view kTlsReady = "220 2.0.0 Ready to start TLS\r\n";
+inline constexpr std::string_view kStartTlsKeyword = "STARTTLS";
+inline constexpr std::string_view kBdatRefused =
+    "503 5.5.1 BDAT not available (no CHUNKING advertised)\r\n";
+inline constexpr std::string_view kBdatSyntax = "501 5.5.4 Syntax error in BDAT size\r\n";
+inline constexpr std::string_view kBdatClosing =
+    "421 4.5.0 Cannot resynchronise after bad BDAT, closing connection\r\n";
+inline constexpr std::string_view kServerBroken =
+    "421 4.3.0 Mail server error, closing connection\r\n";
+inline constexpr std::string_view kTimeout = "421 4.4.2 Timeout, closing connection\r\n";
+inline constexpr std::string_view kGreylisted = "450 4.7.1 Greylisted, try again later\r\n";
+inline constexpr std::string_view kPolicyRejected = "550 5.7.1 Recipient rejected by policy\r\n";
+inline constexpr std::string_view kPolicyUnavailable =
+    "421 4.3.0 Policy server unavailable, closing connection\r\n";
+}  // namespace reply
+
+// What the helper sends the child itself, after TLS starts (its reply is
+// swallowed: the client never asked for it).
+inline constexpr std::string_view kResetCommand = "RSET\r\n";
+
+// The one byte of the current control protocol, both ways (signal and ack).
+inline constexpr std::string_view kControlSignal{"\0", 1};
+
+}  // namespace tws

@@ -1,0 +1,718 @@
+// The Session reducer (see session.h for the contract).
+#include "session.h"
+
+#include <cstring>
+#include <utility>
+
+#include "constants.h"
+#include "log_text.h"
+#include "policy.h"
+
+namespace tws {
+
+namespace {
+
+// A line without its terminator: LF, and a CR right before it.
+std::string_view content_of(std::string_view raw) {
+  if (!raw.empty() && raw.back() == '\n') raw.remove_suffix(1);
+  if (!raw.empty() && raw.back() == '\r') raw.remove_suffix(1);
+  return raw;
+}
+
+std::string_view terminator_of(std::string_view raw) { return raw.substr(content_of(raw).size()); }
+
+bool positive(int code) { return code >= 200 && code < 300; }
+
+const char* yes_no(bool b) { return b ? "yes" : "no"; }
+
+}  // namespace
+
+Session::Session(SessionConfig config) : config_(std::move(config)) {
+  push(Pending::Kind::Greeting);
+}
+
+// ---------------------------------------------------------------------------
+// Small tools.
+
+void Session::push(Pending::Kind kind, std::string text, std::string extra) {
+  pending_.push_back(Pending{kind, std::move(text), std::move(extra)});
+}
+
+void Session::emit(Action::Kind kind, std::string_view bytes, bool copy) {
+  Action& a = actions_.emplace_back();
+  a.kind = kind;
+  if (copy) {
+    a.owned.assign(bytes);
+    a.is_owned = true;
+  } else {
+    a.view = bytes;
+  }
+}
+
+void Session::log(LogLevel level, std::string message) {
+  if (!logs(level)) return;
+  Action& a = actions_.emplace_back();
+  a.kind = Action::Kind::Log;
+  a.level = level;
+  a.owned = std::move(message);
+  a.is_owned = true;
+}
+
+void Session::exit(int status, bool abort_child) {
+  if (mode_ == Mode::Closed) return;
+  end_transaction("none (session ended)");
+  Action& a = actions_.emplace_back();
+  a.kind = Action::Kind::Exit;
+  a.status = status;
+  a.abort_child = abort_child;
+  mode_ = Mode::Closed;
+  pending_.clear();
+  tls_waiting_ = false;
+  policy_asked_ = false;
+}
+
+void Session::violation(std::string_view why) {
+  log(LogLevel::Error, "child is not speaking SMTP: " + std::string(why));
+  if (!tls_waiting_) emit(Action::Kind::ToClient, reply::kServerBroken, false);
+  exit(kExitTemporary, true);
+}
+
+void Session::end_transaction(std::string_view outcome) {
+  if (!in_transaction_) return;
+  if (logs(LogLevel::Info)) {
+    std::string m = "mail from=<" + printable(sender_, kMaxLoggedText) + "> to=";
+    for (std::size_t i = 0; i < recipients_.size(); ++i) {
+      if (i) m += ',';
+      m += '<' + printable(recipients_[i], kMaxLoggedText) + '>';
+    }
+    if (recipients_total_ > recipients_.size())
+      m += ",(+" + std::to_string(recipients_total_ - recipients_.size()) + " more)";
+    if (recipients_total_ == 0) m += "none";
+    m += " reply=";
+    m += outcome;
+    m += " tls=";
+    m += yes_no(tls_active_);
+    log(LogLevel::Info, std::move(m));
+  }
+  in_transaction_ = false;
+  sender_.clear();
+  size_.clear();
+  recipients_.clear();
+  recipients_total_ = 0;
+  ++transactions_;
+}
+
+bool Session::wants_client() const {
+  switch (mode_) {
+    case Mode::Held:
+    case Mode::Closed:
+      return false;
+    case Mode::Command:
+      return pending_.size() < kMaxPendingCommands;
+    default:
+      return true;
+  }
+}
+
+bool Session::awaiting_child() const {
+  return mode_ != Mode::Closed && !pending_.empty() && pending_.front().expects_reply();
+}
+
+// ---------------------------------------------------------------------------
+// Client side.
+
+std::size_t Session::on_client(std::string_view in) {
+  std::size_t used = 0;
+  while (used < in.size()) {
+    std::string_view rest = in.substr(used);
+    switch (mode_) {
+      case Mode::Closed:
+        return in.size();
+      case Mode::Held:
+        return used;
+      case Mode::TlsPending:
+        // RFC 3207 / CVE-2011-0411: nothing sent before the handshake may
+        // be read as if it came over TLS.
+        discarded_ += rest.size();
+        log(LogLevel::Debug, "discarded " + std::to_string(rest.size()) +
+                                 " bytes sent before the TLS handshake");
+        return in.size();
+      case Mode::Body: {
+        pieces_.clear();
+        std::size_t n = scanner_.scan(rest, pieces_);
+        for (std::string_view piece : pieces_) emit(Action::Kind::ToChild, piece, false);
+        used += n;
+        if (scanner_.finished()) {
+          mode_ = Mode::Command;
+          push(Pending::Kind::Message);
+        }
+        break;
+      }
+      case Mode::Chunk: {
+        std::size_t take = rest.size();
+        if (take > chunk_left_) take = static_cast<std::size_t>(chunk_left_);
+        if (chunk_forward_) emit(Action::Kind::ToChild, rest.substr(0, take), false);
+        chunk_left_ -= take;
+        used += take;
+        if (chunk_left_ == 0) mode_ = Mode::Command;
+        break;
+      }
+      case Mode::AuthLine: {
+        // Opaque SASL data: not parsed, not logged, not limited.
+        const void* lf = std::memchr(rest.data(), '\n', rest.size());
+        std::size_t n = lf ? static_cast<const char*>(lf) - rest.data() + 1 : rest.size();
+        emit(Action::Kind::ToChild, rest.substr(0, n), false);
+        used += n;
+        if (lf) {
+          log(LogLevel::Debug, "> [authentication data]");
+          push(Pending::Kind::Held, "AUTH data");
+          mode_ = Mode::Held;
+        }
+        break;
+      }
+      case Mode::SkipLine: {
+        const void* lf = std::memchr(rest.data(), '\n', rest.size());
+        if (!lf) return in.size();
+        used += static_cast<const char*>(lf) - rest.data() + 1;
+        mode_ = Mode::Command;
+        break;
+      }
+      case Mode::Command: {
+        if (pending_.size() >= kMaxPendingCommands) return used;
+        const void* lf = std::memchr(rest.data(), '\n', rest.size());
+        std::size_t n = lf ? static_cast<const char*>(lf) - rest.data() + 1 : rest.size();
+        std::size_t length = line_.size() + n - (lf ? 1 : 0);
+        // The last byte before LF (or so far) may be a CR of the terminator.
+        char last = lf ? (n >= 2 ? rest[n - 2] : (line_.empty() ? '\0' : line_.back())) : rest[n - 1];
+        bool too_long = length > kMaxCommandLine + 1 ||
+                        (length == kMaxCommandLine + 1 && last != '\r');
+        used += n;
+        if (too_long) {
+          log(LogLevel::Warning, "command line longer than " + std::to_string(kMaxCommandLine) +
+                                     " bytes refused");
+          local(reply::kLineTooLong);
+          line_.clear();
+          if (!lf) mode_ = Mode::SkipLine;
+          pump();
+          break;
+        }
+        if (!lf) {
+          line_.append(rest);
+          break;
+        }
+        if (line_.empty()) {
+          command(rest.substr(0, n), false);
+        } else {
+          line_.append(rest.substr(0, n));
+          command(line_, true);
+          line_.clear();
+        }
+        break;
+      }
+    }
+  }
+  return used;
+}
+
+void Session::command(std::string_view raw, bool copy) {
+  std::string_view content = content_of(raw);
+  Command cmd = parse_command(content);
+  if (logs(LogLevel::Debug))
+    log(LogLevel::Debug, "> " + loggable_command(content, cmd.verb == Verb::Auth, kMaxLoggedText));
+  using K = Pending::Kind;
+  switch (cmd.verb) {
+    case Verb::StartTls:
+      starttls(cmd);
+      return;
+    case Verb::Bdat:
+      bdat(raw, copy, cmd);
+      return;
+    case Verb::Rcpt:
+      if (config_.greylist) {
+        // The RCPT waits for the policy verdict; nothing after it may reach
+        // the child first.
+        push(K::Policy, std::string(raw), std::string(cmd.address));
+        mode_ = Mode::Held;
+        pump();
+        return;
+      }
+      emit(Action::Kind::ToChild, raw, copy);
+      push(K::Rcpt, std::string(cmd.address));
+      return;
+    case Verb::Ehlo:
+    case Verb::Helo:
+      emit(Action::Kind::ToChild, raw, copy);
+      push(cmd.verb == Verb::Ehlo ? K::Ehlo : K::Helo, std::string(cmd.args));
+      return;
+    case Verb::Mail:
+      emit(Action::Kind::ToChild, raw, copy);
+      push(K::Mail, std::string(cmd.address), std::string(size_parameter(cmd.params)));
+      return;
+    case Verb::Rset:
+      emit(Action::Kind::ToChild, raw, copy);
+      push(K::Rset);
+      return;
+    case Verb::Noop:
+      emit(Action::Kind::ToChild, raw, copy);
+      push(K::Noop);
+      return;
+    case Verb::Quit:
+      emit(Action::Kind::ToChild, raw, copy);
+      push(K::Quit);
+      quit_sent_ = true;
+      mode_ = Mode::Held;
+      return;
+    case Verb::Data:
+    case Verb::Auth:
+    case Verb::Other:
+      // The child's reply decides what the next client bytes are (a body
+      // after 354, SASL data after 334), so nothing more is read until then.
+      emit(Action::Kind::ToChild, raw, copy);
+      push(K::Held, std::string(verb_name(cmd.verb)));
+      mode_ = Mode::Held;
+      return;
+  }
+}
+
+void Session::starttls(const Command& cmd) {
+  if (config_.control == ControlProtocol::None) {
+    local(reply::kTlsNotOffered);
+  } else if (tls_active_) {
+    local(reply::kTlsActive);
+  } else if (!cmd.args.empty()) {
+    local(reply::kTlsArguments);
+  } else if (control_lost_) {
+    local(reply::kTlsTemporary);
+  } else {
+    push(Pending::Kind::StartTls);
+    mode_ = Mode::TlsPending;
+  }
+  pump();
+}
+
+void Session::bdat(std::string_view raw, bool copy, const Command& cmd) {
+  if (!cmd.chunk_ok) {
+    // The size says where the next command starts; without it there is no
+    // way to find the next command again.
+    log(LogLevel::Warning, "BDAT with an unreadable size: closing");
+    local(reply::kBdatSyntax);
+    local(reply::kBdatClosing);
+    push(Pending::Kind::Close);
+    mode_ = Mode::Held;
+    pump();
+    return;
+  }
+  chunk_left_ = cmd.chunk_size;
+  chunk_forward_ = chunking_;
+  if (chunking_) {
+    emit(Action::Kind::ToChild, raw, copy);
+    push(cmd.chunk_last ? Pending::Kind::ChunkLast : Pending::Kind::Chunk);
+  } else {
+    // The chunk is read and dropped, so its bytes never pass for commands.
+    local(reply::kBdatRefused);
+    pump();
+  }
+  if (chunk_left_ > 0) mode_ = Mode::Chunk;
+}
+
+void Session::on_client_eof() {
+  if (mode_ == Mode::Closed || quit_sent_) return;
+  bool cut = mid_message();
+  log(cut ? LogLevel::Warning : LogLevel::Info,
+      cut ? "client disconnected in the middle of a message: the message is dropped"
+          : "client disconnected without QUIT");
+  end_transaction("none (client disconnected)");
+  exit(kExitTemporary, cut);
+}
+
+// ---------------------------------------------------------------------------
+// Child side.
+
+void Session::on_child(std::string_view in) {
+  while (!in.empty() && mode_ != Mode::Closed) {
+    const void* lf = std::memchr(in.data(), '\n', in.size());
+    if (!lf) {
+      if (reply_.size() + in.size() > kMaxReplyLine + 1) {
+        violation("reply line longer than " + std::to_string(kMaxReplyLine) + " bytes");
+        return;
+      }
+      reply_.append(in);
+      return;
+    }
+    std::size_t n = static_cast<const char*>(lf) - in.data() + 1;
+    if (reply_.size() + n > kMaxReplyLine + 2) {
+      violation("reply line longer than " + std::to_string(kMaxReplyLine) + " bytes");
+      return;
+    }
+    if (reply_.empty()) {
+      reply_line(in.substr(0, n));
+    } else {
+      reply_.append(in.substr(0, n));
+      std::string line = std::move(reply_);
+      reply_.clear();
+      reply_line(line);
+    }
+    in.remove_prefix(n);
+  }
+}
+
+void Session::reply_line(std::string_view raw) {
+  std::string_view content = content_of(raw);
+  ReplyLine r = parse_reply(content);
+  if (!r.ok) {
+    violation("bad reply line \"" + printable(content, kMaxLoggedText) + "\"");
+    return;
+  }
+  if (logs(LogLevel::Debug)) log(LogLevel::Debug, "< " + printable(content, kMaxLoggedText));
+  if (pending_.empty() || !pending_.front().expects_reply()) {
+    unsolicited(raw, r);
+    return;
+  }
+  Pending& head = pending_.front();
+  ++reply_lines_;
+  switch (head.kind) {
+    case Pending::Kind::Ehlo:
+      ehlo_line(raw, r);
+      break;
+    case Pending::Kind::SwallowReset:
+      break;
+    default:
+      emit(Action::Kind::ToClient, raw, true);
+      break;
+  }
+  if (!r.last()) return;
+  last_reply_ = printable(content, kMaxLoggedText);
+  Pending done = std::move(head);
+  pending_.pop_front();
+  reply_lines_ = 0;
+  complete(done, r);
+  pump();
+}
+
+// EHLO (RFC 3207): the helper owns STARTTLS. The child's STARTTLS lines
+// go; one of the helper's own comes last while TLS can still start. Lines
+// are held one behind, so the last kept line can still get its final ' '.
+void Session::ehlo_line(std::string_view raw, const ReplyLine& r) {
+  if (reply_lines_ == 1) {
+    ehlo_rewrite_ = r.code == 250;
+    ehlo_chunking_ = false;
+    held_line_.clear();
+  }
+  if (!ehlo_rewrite_) {
+    emit(Action::Kind::ToClient, raw, true);
+    return;
+  }
+  if (reply_lines_ > 1) {
+    EhloKeyword k = parse_ehlo_keyword(r.text);
+    if (k == EhloKeyword::StartTls) {
+      log(LogLevel::Trace, "child's STARTTLS advertisement removed");
+      if (r.last()) flush_held_ehlo_line(true);
+      return;
+    }
+    if (k == EhloKeyword::Chunking) ehlo_chunking_ = true;
+    flush_held_ehlo_line(false);
+  }
+  held_line_.assign(raw);
+  held_separator_ = r.separator;
+  if (r.last()) flush_held_ehlo_line(true);
+}
+
+void Session::flush_held_ehlo_line(bool last) {
+  bool offer = last && config_.control != ControlProtocol::None && !control_lost_ && !tls_active_;
+  bool final_line = last && !offer;
+  std::string_view held(held_line_);
+  std::string out(held.substr(0, 3));
+  if (held_separator_ == ReplySeparator::End) {
+    if (!final_line) out += '-';
+  } else {
+    out += final_line ? ' ' : '-';
+    out += content_of(held.substr(4));
+  }
+  out += terminator_of(held);
+  emit(Action::Kind::ToClient, out, true);
+  if (offer) {
+    out.assign("250 ");
+    out += reply::kStartTlsKeyword;
+    out += "\r\n";
+    emit(Action::Kind::ToClient, out, true);
+  }
+  held_line_.clear();
+}
+
+void Session::unsolicited(std::string_view raw, const ReplyLine& r) {
+  // A server may announce its shutdown at any time (RFC 5321 3.8); anything
+  // else out of turn would put every later reply out of step.
+  if (r.code != 421) {
+    violation("reply with no command waiting for it");
+    return;
+  }
+  log(LogLevel::Warning, "child closing: " + printable(content_of(raw), kMaxLoggedText));
+  if (!tls_waiting_) emit(Action::Kind::ToClient, raw, true);
+}
+
+void Session::complete(const Pending& done, const ReplyLine& r) {
+  using K = Pending::Kind;
+  const int code = r.code;
+  if ((code == 354 || code == 334) && done.kind != K::Held) {
+    violation("reply " + std::to_string(code) + " to a command that cannot take it");
+    return;
+  }
+  switch (done.kind) {
+    case K::Greeting:
+      mode_ = Mode::Command;
+      break;
+    case K::Ehlo:
+    case K::Helo:
+      if (positive(code)) {
+        end_transaction("none (new EHLO/HELO)");
+        helo_ = done.text;
+        esmtp_ = done.kind == K::Ehlo;
+        chunking_ = done.kind == K::Ehlo && ehlo_rewrite_ && ehlo_chunking_;
+      }
+      break;
+    case K::Mail:
+      if (positive(code)) {
+        end_transaction("none (new MAIL)");
+        in_transaction_ = true;
+        sender_ = done.text;
+        size_ = done.extra;
+      }
+      break;
+    case K::Rcpt:
+      if (positive(code) && in_transaction_) {
+        if (recipients_.size() < kMaxLoggedRecipients) recipients_.push_back(done.text);
+        ++recipients_total_;
+      }
+      break;
+    case K::Rset:
+      end_transaction("none (RSET)");
+      break;
+    case K::Quit:
+      if (positive(code)) {
+        exit(kExitChildStatus, false);
+        return;
+      }
+      mode_ = Mode::Command;
+      quit_sent_ = false;
+      break;
+    case K::Held:
+      if (code == 354) {
+        scanner_.reset();
+        mode_ = Mode::Body;
+      } else if (code == 334) {
+        mode_ = Mode::AuthLine;
+      } else {
+        mode_ = Mode::Command;
+      }
+      break;
+    case K::ChunkLast:
+    case K::Message:
+      end_transaction(last_reply_);
+      break;
+    case K::Noop:
+    case K::Chunk:
+    case K::SwallowReset:
+    case K::LocalReply:
+    case K::StartTls:
+    case K::Policy:
+    case K::Close:
+      break;
+  }
+}
+
+void Session::on_child_eof() {
+  if (mode_ == Mode::Closed) return;
+  if (quit_sent_) {
+    exit(kExitChildStatus, false);
+    return;
+  }
+  log(LogLevel::Error, "child closed its output before QUIT");
+  if (!tls_waiting_) emit(Action::Kind::ToClient, reply::kServerBroken, false);
+  exit(kExitTemporary, true);
+}
+
+// ---------------------------------------------------------------------------
+// The FIFO head: entries the helper carries out itself.
+
+void Session::pump() {
+  while (!pending_.empty() && mode_ != Mode::Closed) {
+    Pending& head = pending_.front();
+    switch (head.kind) {
+      case Pending::Kind::LocalReply:
+        emit(Action::Kind::ToClient, head.text, true);
+        pending_.pop_front();
+        continue;
+      case Pending::Kind::Close:
+        exit(kExitTemporary, false);
+        return;
+      case Pending::Kind::StartTls:
+        if (tls_waiting_) return;
+        tls_waiting_ = true;
+        log(LogLevel::Debug, "starting TLS");
+        if (config_.control == ControlProtocol::Legacy) {
+          emit(Action::Kind::ToControl, reply::kTlsReady, false);
+        } else {
+          emit(Action::Kind::ToClient, reply::kTlsReady, false);
+          emit(Action::Kind::ToControl, kControlSignal, false);
+        }
+        emit(Action::Kind::CloseControl, {}, false);
+        emit(Action::Kind::AwaitTls, {}, false);
+        return;
+      case Pending::Kind::Policy:
+        if (!policy_asked_) ask_policy(head);
+        return;
+      default:
+        return;  // a child reply is due
+    }
+  }
+}
+
+void Session::on_control(ControlEvent event) {
+  if (mode_ == Mode::Closed) return;
+  if (!tls_waiting_) {
+    // Outside a STARTTLS the only news is that the channel is gone.
+    if (!control_lost_) log(LogLevel::Warning, "control channel lost: STARTTLS no longer offered");
+    control_lost_ = true;
+    return;
+  }
+  tls_waiting_ = false;
+  if (event == ControlEvent::Lost && config_.control == ControlProtocol::Legacy) {
+    // Nothing reached the TLS wrapper: the client is still in plaintext.
+    log(LogLevel::Warning, "control channel failed before STARTTLS was signalled");
+    control_lost_ = true;
+    pending_.pop_front();
+    emit(Action::Kind::ToClient, reply::kTlsTemporary, false);
+    mode_ = Mode::Command;
+    pump();
+    return;
+  }
+  if (event != ControlEvent::Ready) {
+    log(LogLevel::Error, "TLS handshake not confirmed by the TLS wrapper");
+    exit(kExitTemporary, false);
+    return;
+  }
+  pending_.pop_front();
+  tls_started();
+}
+
+// RFC 3207 4.2: after the handshake the server forgets everything it
+// learned from the client. The child is told with an RSET whose reply the
+// client never sees.
+void Session::tls_started() {
+  tls_active_ = true;
+  if (discarded_ > 0)
+    log(LogLevel::Warning, "discarded " + std::to_string(discarded_) +
+                               " bytes the client sent after STARTTLS in plaintext");
+  discarded_ = 0;
+  log(LogLevel::Debug, "TLS started");
+  end_transaction("none (STARTTLS)");
+  helo_.clear();
+  esmtp_ = false;
+  chunking_ = false;
+  line_.clear();
+  emit(Action::Kind::ToChild, kResetCommand, false);
+  push(Pending::Kind::SwallowReset);
+  mode_ = Mode::Command;
+}
+
+// ---------------------------------------------------------------------------
+// Greylisting.
+
+void Session::ask_policy(Pending& head) {
+  if (!in_transaction_) {
+    // No sender yet: the child will refuse the RCPT itself.
+    emit(Action::Kind::ToChild, head.text, true);
+    head.kind = Pending::Kind::Rcpt;
+    head.text = head.extra;
+    mode_ = Mode::Command;
+    return;
+  }
+  PolicyQuery q;
+  q.client_address = config_.client_address;
+  q.client_name = config_.client_name;
+  q.helo_name = helo_;
+  q.sender = sender_;
+  q.recipient = head.extra;
+  std::string instance = config_.session_id + "." + std::to_string(transactions_);
+  q.instance = instance;
+  q.size = size_;
+  q.esmtp = esmtp_;
+  std::string request = policy_request(q);
+  policy_asked_ = true;
+  if (request.empty()) {
+    log(LogLevel::Warning, "no valid client address for the greylist request");
+    on_policy(PolicyVerdict{});
+    return;
+  }
+  emit(Action::Kind::AskPolicy, request, true);
+}
+
+void Session::on_policy(const PolicyVerdict& verdict) {
+  if (!policy_asked_ || pending_.empty() || pending_.front().kind != Pending::Kind::Policy) return;
+  policy_asked_ = false;
+  Pending& head = pending_.front();
+  std::string triplet = "client=" + config_.client_address + " from=<" +
+                        printable(sender_, kMaxLoggedText) + "> to=<" +
+                        printable(head.extra, kMaxLoggedText) + ">";
+  using V = PolicyVerdict::Kind;
+  V kind = verdict.kind;
+  if (kind == V::Failure) {
+    if (config_.greylist_fail_closed) {
+      log(LogLevel::Error, "greylist lookup failed (fail-closed): " + triplet);
+      emit(Action::Kind::ToClient, reply::kPolicyUnavailable, false);
+      exit(kExitTemporary, false);
+      return;
+    }
+    log(LogLevel::Warning, "greylist lookup failed, letting the recipient through: " + triplet);
+    kind = V::Pass;
+  } else {
+    log(LogLevel::Info, std::string("greylist ") +
+                            (kind == V::Pass ? "pass" : kind == V::Defer ? "defer" : "reject") +
+                            ": " + triplet);
+  }
+  if (kind == V::Pass) {
+    emit(Action::Kind::ToChild, head.text, true);
+    head.kind = Pending::Kind::Rcpt;
+    head.text = head.extra;
+  } else {
+    head.kind = Pending::Kind::LocalReply;
+    head.text = verdict.reply.empty()
+                    ? std::string(kind == V::Defer ? reply::kGreylisted : reply::kPolicyRejected)
+                    : verdict.reply;
+  }
+  mode_ = Mode::Command;
+  pump();
+}
+
+// ---------------------------------------------------------------------------
+// Clocks.
+
+void Session::on_timeout(Timer timer) {
+  if (mode_ == Mode::Closed) return;
+  switch (timer) {
+    case Timer::Policy:
+      if (policy_asked_) {
+        log(LogLevel::Warning, "greylist server did not answer in time");
+        on_policy(PolicyVerdict{});
+      }
+      return;
+    case Timer::Control:
+      log(LogLevel::Error, "timed out waiting for the TLS handshake");
+      exit(kExitTemporary, false);
+      return;
+    case Timer::Child:
+      log(LogLevel::Error, "timed out waiting for the child's reply");
+      if (!tls_waiting_) emit(Action::Kind::ToClient, reply::kServerBroken, false);
+      exit(kExitTemporary, true);
+      return;
+    case Timer::Client:
+    case Timer::Session:
+      log(LogLevel::Warning, timer == Timer::Session ? "session time limit reached"
+                                                     : "timed out waiting for the client");
+      if (!tls_waiting_) emit(Action::Kind::ToClient, reply::kTimeout, false);
+      exit(kExitTemporary, mid_message());
+      return;
+  }
+}
+
+}  // namespace tws

@@ -1,0 +1,162 @@
+// The Session: the SMTP reducer at the heart of tlswrapper-smtp. It takes
+// events (bytes from the client, bytes from the child, control channel and
+// greylist outcomes, timer expiries) and returns actions (bytes to write,
+// TLS to start, a policy question, a log line, an exit). It holds no
+// descriptor and reads no clock, so every rule is testable from a
+// transcript.
+//
+// Replies are paired with commands by a FIFO: every command the helper
+// forwards, or answers itself, leaves an entry; a child reply completes the
+// entry at the head, and entries the helper answers itself go out when they
+// reach the head. So pipelined commands are answered once each, in order.
+//
+// Contract for drivers: actions may hold views into the bytes the last
+// on_client()/on_child() call was given; perform them before reusing that
+// memory, then clear actions(). on_client() may take fewer bytes than it is
+// given (it waits for a reply before reading on); offer the rest again when
+// wants_client() is true.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "action.h"
+#include "smtp_grammar.h"
+
+namespace tws {
+
+struct SessionConfig {
+  ControlProtocol control = ControlProtocol::None;
+  LogLevel log_level = LogLevel::Warning;
+  // Greylisting (-g); fail_closed is -c.
+  bool greylist = false;
+  bool greylist_fail_closed = false;
+  std::string client_address;  // TCPREMOTEIP
+  std::string client_name;     // TCPREMOTEHOST
+  std::string session_id;      // LOG_ID: names the policy instance
+};
+
+class Session {
+ public:
+  explicit Session(SessionConfig config);
+
+  // ---- events
+  std::size_t on_client(std::string_view bytes);
+  void on_client_eof();
+  void on_child(std::string_view bytes);
+  void on_child_eof();
+  void on_control(ControlEvent event);
+  void on_policy(const PolicyVerdict& verdict);
+  void on_timeout(Timer timer);
+
+  // ---- results
+  std::vector<Action>& actions() { return actions_; }
+
+  // ---- what the driver waits for
+  bool wants_client() const;
+  bool awaiting_child() const;
+  bool awaiting_control() const { return tls_waiting_; }
+  bool awaiting_policy() const { return policy_asked_; }
+  bool finished() const { return mode_ == Mode::Closed; }
+  bool tls_active() const { return tls_active_; }
+
+ private:
+  // How client bytes are read right now.
+  enum class Mode {
+    Command,     // command lines
+    Held,        // nothing is read until the head's reply says how to go on
+    Body,        // a DATA body, through the DataScanner
+    Chunk,       // BDAT's n raw bytes (forwarded or discarded)
+    AuthLine,    // one opaque SASL line after a 334
+    SkipLine,    // the rest of an over-long line
+    TlsPending,  // everything after STARTTLS, until TLS is up: discarded
+    Closed,      // the session has ended
+  };
+
+  struct Pending {
+    enum class Kind {
+      // entries completed by a child reply
+      Greeting, Ehlo, Helo, Mail, Rcpt, Rset, Noop, Quit,
+      Held,          // DATA, AUTH, SASL data, unknown verbs: the reply says what follows
+      Chunk, ChunkLast, Message,
+      SwallowReset,  // the helper's own RSET after TLS: the reply is not relayed
+      // entries the helper carries out itself when they reach the head
+      LocalReply, StartTls, Policy, Close,
+    };
+    Kind kind;
+    std::string text;  // address, helo name, reply text or held RCPT line
+    std::string extra; // Policy: the recipient address
+    bool expects_reply() const { return kind < Kind::LocalReply; }
+  };
+
+  void command(std::string_view raw, bool copy);
+  void starttls(const Command& cmd);
+  void bdat(std::string_view raw, bool copy, const Command& cmd);
+  void reply_line(std::string_view raw);
+  void ehlo_line(std::string_view raw, const ReplyLine& r);
+  void flush_held_ehlo_line(bool last);
+  void unsolicited(std::string_view raw, const ReplyLine& r);
+  void complete(const Pending& head, const ReplyLine& r);
+  void pump();
+  void ask_policy(Pending& head);
+  void tls_started();
+  void violation(std::string_view why);
+  void end_transaction(std::string_view outcome);
+  void exit(int status, bool abort_child);
+
+  void push(Pending::Kind kind, std::string text = {}, std::string extra = {});
+  void local(std::string_view reply) { push(Pending::Kind::LocalReply, std::string(reply)); }
+  void emit(Action::Kind kind, std::string_view bytes, bool copy);
+  void log(LogLevel level, std::string message);
+  bool logs(LogLevel level) const { return level <= config_.log_level; }
+  bool mid_message() const { return mode_ == Mode::Body || (mode_ == Mode::Chunk && chunk_forward_); }
+
+  SessionConfig config_;
+  std::vector<Action> actions_;
+  Mode mode_ = Mode::Held;  // until the greeting
+  std::deque<Pending> pending_;
+
+  std::string line_;   // a command line split over reads
+  std::string reply_;  // a reply line split over reads
+  DataScanner scanner_;
+  std::vector<std::string_view> pieces_;
+  std::uint64_t chunk_left_ = 0;
+  bool chunk_forward_ = false;
+  std::uint64_t discarded_ = 0;  // client bytes dropped after STARTTLS
+
+  // The reply being relayed.
+  std::size_t reply_lines_ = 0;
+  bool ehlo_rewrite_ = false;
+  bool ehlo_chunking_ = false;
+  std::string held_line_;     // EHLO: the last kept line, its separator still open
+  ReplySeparator held_separator_ = ReplySeparator::End;
+  std::string last_reply_;    // the final line of the last reply, for the log
+
+  // Control channel and TLS.
+  bool control_lost_ = false;
+  bool tls_waiting_ = false;
+  bool tls_active_ = false;
+
+  // Greylisting.
+  bool policy_asked_ = false;
+
+  // What the client told us (forgotten when TLS starts).
+  std::string helo_;
+  bool esmtp_ = false;
+  bool chunking_ = false;
+  bool quit_sent_ = false;
+
+  // The transaction, for its log line.
+  bool in_transaction_ = false;
+  std::string sender_;
+  std::string size_;
+  std::vector<std::string> recipients_;
+  std::size_t recipients_total_ = 0;
+  std::uint64_t transactions_ = 0;
+};
+
+}  // namespace tws

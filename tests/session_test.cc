@@ -1,0 +1,200 @@
+// Session properties that a transcript cannot show well: bounds, queries
+// for the driver, zero-copy body, and logs.
+#include <boost/test/unit_test.hpp>
+
+#include <string>
+
+#include "constants.h"
+#include "session.h"
+#include "transcript.h"
+
+using namespace tws;
+using tws::test::Harness;
+
+namespace {
+
+SessionConfig config(ControlProtocol control = ControlProtocol::Current,
+                     LogLevel level = LogLevel::Warning) {
+  SessionConfig c;
+  c.control = control;
+  c.log_level = level;
+  c.client_address = "192.0.2.1";
+  c.session_id = "t";
+  return c;
+}
+
+// A session past its greeting and EHLO.
+void greet(Harness& h) {
+  h.child("220 mx ESMTP\r\n");
+  h.client("EHLO c\r\n");
+  h.child("250-mx\r\n250-PIPELINING\r\n250 CHUNKING\r\n");
+  h.to_child.clear();
+  h.to_client.clear();
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(session)
+
+BOOST_AUTO_TEST_CASE(client_is_not_read_before_the_greeting) {
+  Session s(config());
+  BOOST_TEST(!s.wants_client());
+  BOOST_TEST(s.awaiting_child());
+  s.on_child("220 hi\r\n");
+  BOOST_TEST(s.wants_client());
+  BOOST_TEST(!s.awaiting_child());
+}
+
+BOOST_AUTO_TEST_CASE(endless_multiline_reply_is_relayed_in_bounded_memory) {
+  Harness h(config(), 0);
+  greet(h);
+  h.client("HELP\r\n");
+  std::string chunk;
+  for (int i = 0; i < 1000; ++i) chunk += "214-this reply never ends\r\n";
+  for (int i = 0; i < 200; ++i) {
+    h.child(chunk);
+    BOOST_REQUIRE(h.to_client.size() == chunk.size());
+    h.to_client.clear();
+  }
+  BOOST_TEST(!h.exited);
+  h.child("214 end\r\n");
+  BOOST_TEST(h.to_client == "214 end\r\n");
+}
+
+BOOST_AUTO_TEST_CASE(endless_reply_line_ends_the_session) {
+  Harness h(config(), 0);
+  greet(h);
+  h.client("NOOP\r\n");
+  std::string chunk(64 * 1024, 'x');
+  h.child("250 ");
+  for (int i = 0; i < 8 && !h.exited; ++i) h.child(chunk);
+  BOOST_TEST(h.exited);
+  BOOST_TEST(h.exit_status == kExitTemporary);
+  BOOST_TEST(h.to_client == std::string(reply::kServerBroken));
+}
+
+BOOST_AUTO_TEST_CASE(a_64k_reply_line_passes) {
+  Harness h(config(), 0);
+  greet(h);
+  h.client("NOOP\r\n");
+  std::string line = "250 " + std::string(65536, 'z') + "\r\n";
+  h.child(line);
+  BOOST_TEST(!h.exited);
+  BOOST_TEST(h.to_client == line);
+}
+
+BOOST_AUTO_TEST_CASE(pipelining_is_bounded_by_the_pending_limit) {
+  Harness h(config(), 0);
+  greet(h);
+  std::string noops;
+  for (int i = 0; i < 10000; ++i) noops += "NOOP\r\n";
+  h.client(noops);
+  // Only so many commands are in flight; the rest wait in the driver.
+  BOOST_TEST(h.to_child.size() == kMaxPendingCommands * 6);
+  BOOST_TEST(!h.session().wants_client());
+  // The child answers what it got; every answer lets one more command in.
+  std::size_t answered = 0;
+  while (answered < 10000 && !h.exited) {
+    std::size_t sent = h.to_child.size() / 6;
+    BOOST_REQUIRE(sent > answered);
+    std::string replies;
+    for (; answered < sent; ++answered) replies += "250 ok\r\n";
+    h.child(replies);
+  }
+  BOOST_TEST(!h.exited);
+  BOOST_TEST(h.to_child.size() == 10000u * 6);
+  BOOST_TEST(h.to_client.size() == 10000u * 8);
+  BOOST_TEST(h.session().wants_client());
+}
+
+BOOST_AUTO_TEST_CASE(body_bytes_are_views_of_the_input) {
+  Session s(config());
+  s.on_child("220 hi\r\n");
+  s.on_client("MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\n");
+  s.on_child("250 ok\r\n250 ok\r\n354 go\r\n");
+  s.actions().clear();
+  std::string body(100000, 'b');
+  std::size_t n = s.on_client(body);
+  BOOST_TEST(n == body.size());
+  std::size_t views = 0;
+  for (const Action& a : s.actions())
+    if (a.kind == Action::Kind::ToChild) {
+      BOOST_TEST(!a.is_owned);
+      BOOST_TEST((a.bytes().data() >= body.data()));
+      BOOST_TEST((a.bytes().data() < body.data() + body.size()));
+      ++views;
+    }
+  BOOST_TEST(views == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(auth_data_never_reaches_a_log) {
+  Harness h(config(ControlProtocol::None, LogLevel::Trace), 0);
+  greet(h);
+  h.client("AUTH PLAIN c2VjcmV0AHNlY3JldABzZWNyZXQ=\r\n");
+  h.child("535 no\r\n");
+  h.client("AUTH LOGIN\r\n");
+  h.child("334 VXNlcm5hbWU6\r\n");
+  h.client("dXNlcm5hbWU=\r\n");
+  h.child("334 UGFzc3dvcmQ6\r\n");
+  h.client("cGFzc3dvcmQ=\r\n");
+  h.child("235 ok\r\n");
+  BOOST_TEST(h.to_child ==
+             "AUTH PLAIN c2VjcmV0AHNlY3JldABzZWNyZXQ=\r\nAUTH LOGIN\r\ndXNlcm5hbWU=\r\ncGFzc3dvcmQ=\r\n");
+  bool saw_auth = false;
+  for (const std::string& l : h.logs) {
+    BOOST_TEST(l.find("c2VjcmV0") == std::string::npos, l);
+    BOOST_TEST(l.find("dXNlcm5hbWU=") == std::string::npos, l);
+    BOOST_TEST(l.find("cGFzc3dvcmQ=") == std::string::npos, l);
+    if (l.find("AUTH PLAIN [redacted]") != std::string::npos) saw_auth = true;
+  }
+  BOOST_TEST(saw_auth);
+}
+
+BOOST_AUTO_TEST_CASE(transaction_log_line) {
+  Harness h(config(ControlProtocol::None, LogLevel::Info), 0);
+  greet(h);
+  h.client("MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nRCPT TO:<e@f>\r\nRCPT TO:<bad@x>\r\nDATA\r\n");
+  h.child("250 ok\r\n250 ok\r\n250 ok\r\n550 no such user\r\n354 go\r\n");
+  h.client("hi\r\n.\r\n");
+  h.child("250 OK id=1x\r\n");
+  bool found = false;
+  for (const std::string& l : h.logs)
+    if (l == "mail from=<a@b> to=<c@d>,<e@f> reply=250 OK id=1x tls=no") found = true;
+  BOOST_TEST(found);
+}
+
+BOOST_AUTO_TEST_CASE(many_recipients_are_counted_not_stored) {
+  Harness h(config(ControlProtocol::None, LogLevel::Info), 0);
+  greet(h);
+  h.client("MAIL FROM:<a@b>\r\n");
+  h.child("250 ok\r\n");
+  for (int i = 0; i < 1000; ++i) {
+    h.client("RCPT TO:<r" + std::to_string(i) + "@x>\r\n");
+    h.child("250 ok\r\n");
+  }
+  h.client("RSET\r\n");
+  h.child("250 ok\r\n");
+  bool found = false;
+  for (const std::string& l : h.logs)
+    if (l.find("(+" + std::to_string(1000 - kMaxLoggedRecipients) + " more)") != std::string::npos)
+      found = true;
+  BOOST_TEST(found);
+}
+
+BOOST_AUTO_TEST_CASE(nothing_happens_after_exit) {
+  Harness h(config(), 0);
+  greet(h);
+  h.client("QUIT\r\n");
+  h.child("221 bye\r\n");
+  BOOST_TEST(h.exited);
+  BOOST_TEST(h.exit_status == kExitChildStatus);
+  BOOST_TEST(h.session().finished());
+  h.client("NOOP\r\n");
+  h.child("250 late\r\n");
+  h.event("child-eof");
+  h.event("client-eof");
+  h.event("timeout session");
+  BOOST_TEST(h.session().actions().empty());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
