@@ -2,7 +2,7 @@
 # Installs what tlswrapper-smtp needs to build and test, from Debian's
 # packages. Safe to run again: it installs only what is missing.
 set -eu
-packages="cmake g++ make ragel libboost-test-dev libseccomp-dev pkg-config
+packages="cmake g++ make python3 ragel libboost-test-dev libseccomp-dev pkg-config
   tlswrapper exim4-daemon-light ucspi-tcp swaks openssl postgrey"
 missing=""
 for p in $packages; do

@@ -35,6 +35,21 @@ inline constexpr std::size_t kMaxPolicyReplyText = 400;
 // Longest piece of a command or reply quoted in a log line.
 inline constexpr std::size_t kMaxLoggedText = 200;
 
+// Timeouts (-t, -T): accepted range and defaults, in seconds.
+inline constexpr int kMinSeconds = 1;
+inline constexpr int kMaxSeconds = 86400;
+inline constexpr int kDefaultSessionTimeout = 600;
+inline constexpr int kDefaultIoTimeout = 15;
+
+// The relay's buffers. Reads and writes on the body path are this large;
+// past kMaxClientOutput of replies waiting for a slow client, the child is
+// not read until the client catches up.
+inline constexpr std::size_t kReadSize = 128 * 1024;
+inline constexpr std::size_t kMaxClientOutput = 256 * 1024;
+
+// After the child is told to stop (SIGTERM), how long before SIGKILL.
+inline constexpr int kChildGraceMillis = 2000;
+
 // ---- exit statuses --------------------------------------------------------
 
 inline constexpr int kExitUsage = 100;

@@ -1,0 +1,25 @@
+// The command line: tlswrapper-smtp [options] prog [args...]
+// Parsed before anything runs; a bad option is exit 100 (kExitUsage).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "constants.h"
+
+namespace tws {
+
+struct Options {
+  int verbosity = 1;           // 0 with -q; +1 per -v, at most 4 (-vvv)
+  int session_timeout = kDefaultSessionTimeout;  // -t seconds
+  int io_timeout = kDefaultIoTimeout;            // -T seconds
+  std::string child_user;      // -u user
+  std::vector<std::string> prog;  // prog and its arguments
+};
+
+// Fills *out, or returns false with a message in *err.
+bool parse_options(int argc, char** argv, Options* out, std::string* err);
+
+extern const char* const kUsage;
+
+}  // namespace tws

@@ -1,0 +1,378 @@
+// The poll(2) core (see relay.h).
+#include "relay.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <utility>
+
+#include "constants.h"
+
+namespace tws {
+
+namespace {
+
+std::int64_t now_ms() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+void set_nonblocking(int fd) { fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK); }
+
+// Writes what it can without blocking; -1 when the reader is gone.
+ssize_t write_some(int fd, std::string_view bytes) {
+  for (;;) {
+    ssize_t w = ::write(fd, bytes.data(), bytes.size());
+    if (w >= 0) return w;
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN) return 0;
+    return -1;
+  }
+}
+
+}  // namespace
+
+Relay::Relay(Session& session, ChildProcess& child, ControlChannel& control, const Logger& log,
+             RelayLimits limits)
+    : session_(session), child_(child), control_(control), log_(log), limits_(limits),
+      in_(kReadSize) {}
+
+// ---------------------------------------------------------------------------
+// Actions.
+
+void Relay::perform() {
+  // Events raised while a batch is carried out are told to the Session
+  // after it, so the batch being walked never changes under us.
+  while (!exit_requested_) {
+    batch_.clear();
+    batch_.swap(session_.actions());
+    if (batch_.empty()) {
+      if (!deferred_control_.empty()) {
+        ControlEvent e = deferred_control_.front();
+        deferred_control_.erase(deferred_control_.begin());
+        session_.on_control(e);
+      } else if (deferred_policy_failure_) {
+        deferred_policy_failure_ = false;
+        session_.on_policy(PolicyVerdict{});
+      } else {
+        break;
+      }
+      continue;
+    }
+    for (const Action& a : batch_) {
+      if (exit_requested_) break;
+      perform_one(a);
+    }
+  }
+  flush_client();
+}
+
+void Relay::perform_one(const Action& a) {
+  switch (a.kind) {
+    case Action::Kind::ToChild:
+      write_child(a.bytes());
+      return;
+    case Action::Kind::ToClient:
+      if (!client_gone_) to_client_.append(a.bytes());
+      return;
+    case Action::Kind::ToControl:
+      // What went to the client before must reach the wrapper first.
+      flush_client_blocking(limits_.io_timeout_ms);
+      control_watch_ = false;
+      if (!control_.write_signal(a.bytes(), limits_.io_timeout_ms))
+        deferred_control_.push_back(ControlEvent::Lost);
+      return;
+    case Action::Kind::CloseControl:
+      control_.close_signal();
+      control_watch_ = false;
+      return;
+    case Action::Kind::AwaitTls:
+      if (!deferred_control_.empty()) return;  // the write already failed
+      if (control_.protocol() == ControlProtocol::Legacy) {
+        // No ack in this protocol: what the client sent so far is plaintext.
+        drain_client();
+        deferred_control_.push_back(ControlEvent::Ready);
+      } else {
+        awaiting_ack_ = true;
+        ack_since_ = now_ms();
+      }
+      return;
+    case Action::Kind::AskPolicy:
+      // No greylist connection in this build: a lookup failure.
+      deferred_policy_failure_ = true;
+      return;
+    case Action::Kind::Log:
+      log_.write(a.level, a.bytes());
+      return;
+    case Action::Kind::Exit:
+      exit_requested_ = true;
+      exit_status_ = a.status;
+      abort_child_ = a.abort_child;
+      return;
+  }
+}
+
+void Relay::write_child(std::string_view bytes) {
+  if (child_in_broken_ || bytes.empty()) return;
+  if (to_child_pos_ == to_child_.size()) {
+    ssize_t w = write_some(child_.input(), bytes);
+    if (w < 0) {
+      child_in_broken_ = true;
+      return;
+    }
+    if (w > 0) child_since_ = now_ms();
+    bytes.remove_prefix(static_cast<std::size_t>(w));
+    if (bytes.empty()) return;
+    to_child_.clear();
+    to_child_pos_ = 0;
+  }
+  to_child_.append(bytes);
+}
+
+bool Relay::flush_child() {
+  while (to_child_pos_ < to_child_.size()) {
+    ssize_t w = write_some(child_.input(), std::string_view(to_child_).substr(to_child_pos_));
+    if (w < 0) {
+      child_in_broken_ = true;
+      to_child_.clear();
+      to_child_pos_ = 0;
+      return false;
+    }
+    if (w == 0) return false;
+    to_child_pos_ += static_cast<std::size_t>(w);
+    child_since_ = now_ms();
+  }
+  to_child_.clear();
+  to_child_pos_ = 0;
+  return true;
+}
+
+bool Relay::flush_client() {
+  while (to_client_pos_ < to_client_.size()) {
+    ssize_t w = write_some(1, std::string_view(to_client_).substr(to_client_pos_));
+    if (w < 0) {
+      client_gone_ = true;
+      to_client_.clear();
+      to_client_pos_ = 0;
+      return false;
+    }
+    if (w == 0) return false;
+    to_client_pos_ += static_cast<std::size_t>(w);
+    client_since_ = now_ms();
+  }
+  to_client_.clear();
+  to_client_pos_ = 0;
+  return true;
+}
+
+bool Relay::flush_client_blocking(int timeout_ms) {
+  std::int64_t until = now_ms() + timeout_ms;
+  while (!flush_client()) {
+    if (client_gone_) return false;
+    std::int64_t left = until - now_ms();
+    if (left <= 0) return false;
+    struct pollfd p = {1, POLLOUT, 0};
+    poll(&p, 1, static_cast<int>(left));
+  }
+  return true;
+}
+
+// Legacy STARTTLS: whatever the client sent that is already here or
+// readable is plaintext sent after STARTTLS; it is dropped.
+void Relay::drain_client() {
+  drop_buffered_ = true;
+  char scratch[4096];
+  for (;;) {
+    ssize_t r = ::read(0, scratch, sizeof scratch);
+    if (r > 0) continue;
+    if (r < 0 && errno == EINTR) continue;
+    if (r == 0) client_eof_ = true;
+    return;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Reading.
+
+void Relay::feed_client() {
+  while (!exit_requested_ && in_end_ > in_begin_ && session_.wants_client() &&
+         to_child_pos_ == to_child_.size()) {
+    std::size_t n = session_.on_client(std::string_view(in_.data() + in_begin_, in_end_ - in_begin_));
+    perform();  // writes (or copies) every view into in_ before it moves
+    in_begin_ += n;
+    if (drop_buffered_) in_begin_ = in_end_;
+    drop_buffered_ = false;
+    if (n == 0) break;
+  }
+  if (drop_buffered_) in_begin_ = in_end_;
+  drop_buffered_ = false;
+  if (in_begin_ == in_end_) in_begin_ = in_end_ = 0;
+  if (client_eof_ && !client_eof_told_ && in_begin_ == in_end_ && !exit_requested_) {
+    client_eof_told_ = true;
+    session_.on_client_eof();
+    perform();
+  }
+}
+
+void Relay::read_client() {
+  if (in_end_ == in_.size() && in_begin_ > 0) {
+    std::memmove(in_.data(), in_.data() + in_begin_, in_end_ - in_begin_);
+    in_end_ -= in_begin_;
+    in_begin_ = 0;
+  }
+  if (in_end_ == in_.size()) return;
+  ssize_t r = ::read(0, in_.data() + in_end_, in_.size() - in_end_);
+  if (r > 0) {
+    in_end_ += static_cast<std::size_t>(r);
+    client_since_ = now_ms();
+  } else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
+    client_eof_ = true;
+  }
+}
+
+void Relay::read_child() {
+  char buf[16384];
+  ssize_t r = ::read(child_.output(), buf, sizeof buf);
+  if (r > 0) {
+    child_since_ = now_ms();
+    session_.on_child(std::string_view(buf, static_cast<std::size_t>(r)));
+    perform();
+  } else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
+    child_eof_ = true;
+    child_.close_output();
+    session_.on_child_eof();
+    perform();
+  }
+}
+
+void Relay::read_ack() {
+  unsigned char byte = 1;
+  ssize_t r;
+  do r = ::read(control_.ack_fd(), &byte, 1);
+  while (r < 0 && errno == EINTR);
+  if (r < 0 && errno == EAGAIN) return;
+  awaiting_ack_ = false;
+  control_.close_ack();
+  bool ok = r == 1 && byte == 0;
+  if (!ok)
+    log_.write(LogLevel::Error, r == 1 ? "TLS wrapper sent a wrong ack byte"
+                                       : "TLS wrapper closed the ack channel");
+  session_.on_control(ok ? ControlEvent::Ready : ControlEvent::Failed);
+  perform();
+}
+
+// ---------------------------------------------------------------------------
+// The loop.
+
+Relay::Deadline Relay::next_deadline() const {
+  const std::int64_t io = limits_.io_timeout_ms;
+  Deadline d{session_deadline_, Timer::Session};
+  Deadline w;
+  if (awaiting_ack_) {
+    w = {ack_since_ + io, Timer::Control};
+  } else if (to_client_pos_ < to_client_.size()) {
+    w = {client_since_ + io, Timer::Client};  // the client does not read
+  } else if (to_child_pos_ < to_child_.size() || session_.awaiting_child()) {
+    w = {child_since_ + io, Timer::Child};  // the child does not read or answer
+  } else if (session_.awaiting_policy()) {
+    w = {child_since_ + io, Timer::Policy};
+  } else {
+    w = {client_since_ + io, Timer::Client};  // waiting for the client
+  }
+  return w.at < d.at ? w : d;
+}
+
+int Relay::run() {
+  signal(SIGPIPE, SIG_IGN);
+  set_nonblocking(0);
+  set_nonblocking(1);
+  const std::int64_t start = now_ms();
+  session_deadline_ = start + limits_.session_timeout_ms;
+  client_since_ = child_since_ = start;
+  perform();
+
+  enum { kStdin, kStdout, kChildOut, kChildIn, kAck, kSignal, kCount };
+  struct pollfd fds[kCount];
+  while (!exit_requested_) {
+    feed_client();
+    if (exit_requested_) break;
+
+    bool room = in_end_ < in_.size() || in_begin_ > 0;
+    fds[kStdin] = {(!client_eof_ && room) ? 0 : -1, POLLIN, 0};
+    fds[kStdout] = {to_client_pos_ < to_client_.size() ? 1 : -1, POLLOUT, 0};
+    bool client_full = to_client_.size() - to_client_pos_ >= kMaxClientOutput;
+    fds[kChildOut] = {(!child_eof_ && !client_full) ? child_.output() : -1, POLLIN, 0};
+    fds[kChildIn] = {(to_child_pos_ < to_child_.size()) ? child_.input() : -1, POLLOUT, 0};
+    fds[kAck] = {awaiting_ack_ ? control_.ack_fd() : -1, POLLIN, 0};
+    // A write end with no events still reports the wrapper going away.
+    fds[kSignal] = {control_watch_ ? control_.signal_fd() : -1, 0, 0};
+
+    Deadline d = next_deadline();
+    std::int64_t left = d.at - now_ms();
+    int ready = left > 0 ? poll(fds, kCount, static_cast<int>(std::min<std::int64_t>(left, 60000))) : 0;
+    if (ready < 0) {
+      if (errno == EINTR) continue;
+      log_.write(LogLevel::Error, std::string("poll: ") + std::strerror(errno));
+      session_.on_timeout(Timer::Session);
+      perform();
+      break;
+    }
+    if (ready == 0) {
+      if (now_ms() >= d.at) {
+        session_.on_timeout(d.timer);
+        perform();
+      }
+      continue;
+    }
+    // The ack first: bytes read after it are the client's first over TLS.
+    if (fds[kAck].revents) read_ack();
+    if (fds[kSignal].revents & (POLLERR | POLLHUP)) {
+      control_watch_ = false;
+      session_.on_control(ControlEvent::Lost);
+      perform();
+    }
+    if (fds[kStdout].revents) flush_client();
+    if (fds[kChildIn].revents && !flush_child() && child_in_broken_)
+      log_.write(LogLevel::Debug, "child stopped reading its input");
+    if (fds[kChildOut].revents && !exit_requested_) read_child();
+    if (fds[kStdin].revents && !exit_requested_) read_client();
+  }
+  return finish();
+}
+
+int Relay::finish() {
+  if (!client_gone_) flush_client_blocking(limits_.io_timeout_ms);
+  int status = 0;
+  bool ended = false;
+  if (abort_child_) {
+    // A message was cut short: the child must not complete it.
+    child_.signal(SIGTERM);
+    child_.close_input();
+    ended = child_.wait(kChildGraceMillis, &status);
+  } else {
+    flush_child();
+    child_.close_input();
+    ended = child_.wait(limits_.io_timeout_ms, &status);
+    if (!ended) {
+      child_.signal(SIGTERM);
+      ended = child_.wait(kChildGraceMillis, &status);
+    }
+  }
+  if (!ended) {
+    child_.signal(SIGKILL);
+    ended = child_.wait(kChildGraceMillis, &status);
+  }
+  if (exit_status_ != kExitChildStatus) return exit_status_;
+  if (ended && WIFEXITED(status)) return WEXITSTATUS(status);
+  return kExitTemporary;
+}
+
+}  // namespace tws

@@ -1,0 +1,92 @@
+// The poll(2) core: moves bytes between the client (stdin/stdout), the
+// child and the control channel, turns what it reads into Session events
+// and carries out the Session's actions. It never looks inside SMTP.
+//
+// Buffers are bounded: the client is read only while the child keeps up,
+// the child only while the client keeps up. Body bytes go to the child
+// straight from the read buffer; they are copied only when the child's
+// pipe is full.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "child_process.h"
+#include "control_channel.h"
+#include "logger.h"
+#include "session.h"
+
+namespace tws {
+
+struct RelayLimits {
+  int session_timeout_ms = 600000;  // -t
+  int io_timeout_ms = 15000;        // -T
+};
+
+class Relay {
+ public:
+  Relay(Session& session, ChildProcess& child, ControlChannel& control, const Logger& log,
+        RelayLimits limits);
+  // Runs the session to its end; returns the exit status.
+  int run();
+
+ private:
+  struct Deadline {
+    std::int64_t at;
+    Timer timer;
+  };
+
+  void perform();
+  void perform_one(const Action& a);
+  void feed_client();
+  void read_client();
+  void read_child();
+  void read_ack();
+  void write_child(std::string_view bytes);
+  bool flush_child();
+  bool flush_client();
+  bool flush_client_blocking(int timeout_ms);
+  void drain_client();
+  Deadline next_deadline() const;
+  int finish();
+
+  Session& session_;
+  ChildProcess& child_;
+  ControlChannel& control_;
+  const Logger& log_;
+  RelayLimits limits_;
+
+  // Client bytes read and not yet taken by the Session.
+  std::vector<char> in_;
+  std::size_t in_begin_ = 0, in_end_ = 0;
+  bool client_eof_ = false;
+  bool drop_buffered_ = false;  // legacy STARTTLS: what is buffered is plaintext
+  bool client_eof_told_ = false;
+  bool client_gone_ = false;  // stdout is broken: nothing more reaches the client
+
+  std::string to_child_;  // what the child's pipe did not take yet
+  std::size_t to_child_pos_ = 0;
+  bool child_in_broken_ = false;
+  bool child_eof_ = false;
+
+  std::string to_client_;
+  std::size_t to_client_pos_ = 0;
+
+  bool awaiting_ack_ = false;
+  bool control_watch_ = true;  // fd 5 is watched for the wrapper going away
+  std::vector<ControlEvent> deferred_control_;
+  bool deferred_policy_failure_ = false;
+
+  std::vector<Action> batch_;  // the actions being carried out
+  bool exit_requested_ = false;
+  int exit_status_ = 0;
+  bool abort_child_ = false;
+
+  std::int64_t session_deadline_ = 0;
+  std::int64_t client_since_ = 0, child_since_ = 0, ack_since_ = 0;
+};
+
+}  // namespace tws
