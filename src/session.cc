@@ -547,6 +547,14 @@ void Session::pump() {
         return;
       case Pending::Kind::StartTls:
         if (tls_waiting_) return;
+        if (control_lost_) {
+          // The channel went away while STARTTLS waited its turn: nothing
+          // was signalled, so the client can go on in plaintext.
+          pending_.pop_front();
+          emit(Action::Kind::ToClient, reply::kTlsTemporary, false);
+          mode_ = Mode::Command;
+          continue;
+        }
         tls_waiting_ = true;
         log(LogLevel::Debug, "starting TLS");
         if (config_.control == ControlProtocol::Legacy) {
@@ -599,13 +607,13 @@ void Session::on_control(ControlEvent event) {
 // learned from the client. The child is told with an RSET whose reply the
 // client never sees.
 void Session::tls_started() {
+  end_transaction("none (STARTTLS)");  // it ran in plaintext
   tls_active_ = true;
   if (discarded_ > 0)
     log(LogLevel::Warning, "discarded " + std::to_string(discarded_) +
                                " bytes the client sent after STARTTLS in plaintext");
   discarded_ = 0;
   log(LogLevel::Debug, "TLS started");
-  end_transaction("none (STARTTLS)");
   helo_.clear();
   esmtp_ = false;
   chunking_ = false;
