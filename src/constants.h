@@ -50,6 +50,12 @@ inline constexpr std::size_t kMaxClientOutput = 256 * 1024;
 // After the child is told to stop (SIGTERM), how long before SIGKILL.
 inline constexpr int kChildGraceMillis = 2000;
 
+// The jail (-J, -j): where, which ids without -j, how much memory.
+inline constexpr const char* kDefaultJailDir = "/var/lib/tlswrapper/empty";
+inline constexpr unsigned kJailIdBase = 140000000;  // + pid: unique per session
+inline constexpr unsigned long kJailMemory = 64ul * 1024 * 1024;  // RLIMIT_DATA
+inline constexpr int kJailMaxDescriptor = 64;  // descriptors looked at when filling slots
+
 // ---- exit statuses --------------------------------------------------------
 
 inline constexpr int kExitUsage = 100;

@@ -2,12 +2,18 @@
 // inetd-style SMTP server. Reads options, starts the child, and hands the
 // session to the poll loop. Exit: 100 usage, 111 temporary failure, the
 // child's own status after QUIT.
+#include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <cstdlib>
+#include <cstring>
 #include <string>
 
 #include "child_process.h"
 #include "constants.h"
 #include "control_channel.h"
+#include "jail.h"
 #include "logger.h"
 #include "options.h"
 #include "relay.h"
@@ -18,6 +24,25 @@ namespace {
 std::string env(const char* name) {
   const char* v = std::getenv(name);
   return v ? v : "";
+}
+
+// Invoked under this name the helper runs without the jail: for tests,
+// benchmarks under valgrind, and users who cannot run it as root.
+constexpr const char* kNoJailName = "tlswrapper-smtp-nojail";
+
+bool invoked_as_nojail(const char* argv0) {
+  const char* slash = std::strrchr(argv0, '/');
+  return std::strcmp(slash ? slash + 1 : argv0, kNoJailName) == 0;
+}
+
+// Descriptors inherited by accident would outlive the jail: only 0, 1, 2
+// and the control channel's 5 and 6 are kept.
+void close_inherited_descriptors() {
+  for (int fd = 3; fd < 5; ++fd) close(fd);
+#ifdef SYS_close_range
+  if (syscall(SYS_close_range, 7, ~0U, 0) == 0) return;
+#endif
+  for (int fd = 7; fd < 1024; ++fd) close(fd);
 }
 
 }  // namespace
@@ -34,6 +59,31 @@ int main(int argc, char** argv) {
     return kExitUsage;
   }
   log.configure(opt.verbosity, env("TCPREMOTEIP"), log.id());
+
+  close_inherited_descriptors();
+  // A vanished reader is a write error to handle, not a signal.
+  signal(SIGPIPE, SIG_IGN);
+
+  const bool jailed = !invoked_as_nojail(argv[0]);
+  JailSettings jail;
+  if (jailed) {
+    jail.dir = opt.jail_dir;
+    if (!opt.jail_user.empty()) {
+      Account a;
+      if (!lookup_account(opt.jail_user, &a, &err)) {
+        log.write(LogLevel::Error, "-j: " + err);
+        return kExitUsage;
+      }
+      jail.have_account = true;
+      jail.uid = a.uid;
+      jail.gid = a.gid;
+      jail.groups = a.groups;
+    }
+    if (!jail_possible(jail, &err)) {
+      log.write(LogLevel::Error, err);
+      return kExitTemporary;
+    }
+  }
 
   Account account;
   const Account* run_as = nullptr;
@@ -55,6 +105,16 @@ int main(int argc, char** argv) {
     return kExitTemporary;
   }
   log.write(LogLevel::Trace, "started '" + opt.prog[0] + "' as pid " + std::to_string(child.pid()));
+
+  // Jailed before a byte is read from the client or relayed from the child.
+  if (jailed) {
+    if (!enter_jail(jail, &err)) {
+      log.write(LogLevel::Error, err);
+      child.signal(SIGKILL);
+      return kExitTemporary;
+    }
+    log.write(LogLevel::Trace, "jailed in " + jail.dir);
+  }
 
   SessionConfig config;
   config.control = control.protocol();

@@ -44,7 +44,7 @@ bool parse_options(int argc, char** argv, Options* out, std::string* err) {
         out->verbosity = 0;
       } else if (opt == 'v') {
         if (out->verbosity < 4) ++out->verbosity;
-      } else if (opt == 't' || opt == 'T' || opt == 'u') {
+      } else if (opt == 't' || opt == 'T' || opt == 'u' || opt == 'J' || opt == 'j') {
         // The value is the rest of this word, or the next word.
         const char* value = p[1] ? p + 1 : (i + 1 < argc ? argv[++i] : nullptr);
         value_taken = true;
@@ -54,6 +54,10 @@ bool parse_options(int argc, char** argv, Options* out, std::string* err) {
         }
         if (opt == 'u') {
           out->child_user = value;
+        } else if (opt == 'J') {
+          out->jail_dir = value;
+        } else if (opt == 'j') {
+          out->jail_user = value;
         } else if (!seconds(value, opt == 't' ? &out->session_timeout : &out->io_timeout)) {
           *err = std::string("option -") + opt + ": '" + value +
                  "' is not a number of seconds from " + std::to_string(kMinSeconds) + " to " +

@@ -14,6 +14,8 @@ struct Options {
   int session_timeout = kDefaultSessionTimeout;  // -t seconds
   int io_timeout = kDefaultIoTimeout;            // -T seconds
   std::string child_user;      // -u user
+  std::string jail_dir = kDefaultJailDir;  // -J dir
+  std::string jail_user;       // -j user (empty: an id of the session's own)
   std::vector<std::string> prog;  // prog and its arguments
 };
 

@@ -291,7 +291,6 @@ Relay::Deadline Relay::next_deadline() const {
 }
 
 int Relay::run() {
-  signal(SIGPIPE, SIG_IGN);
   set_nonblocking(0);
   set_nonblocking(1);
   const std::int64_t start = now_ms();
@@ -299,25 +298,37 @@ int Relay::run() {
   client_since_ = child_since_ = start;
   perform();
 
+  // Only live descriptors go into the poll set: poll(2) refuses more
+  // entries than RLIMIT_NOFILE, which the jail keeps tight.
   enum { kStdin, kStdout, kChildOut, kChildIn, kAck, kSignal, kCount };
   struct pollfd fds[kCount];
+  int slot[kCount];
+  nfds_t used = 0;
+  auto watch = [&](int which, bool on, int fd, short events) {
+    slot[which] = -1;
+    if (!on || fd < 0) return;
+    slot[which] = static_cast<int>(used);
+    fds[used++] = {fd, events, 0};
+  };
+  auto revents = [&](int which) { return slot[which] < 0 ? 0 : fds[slot[which]].revents; };
   while (!exit_requested_) {
     feed_client();
     if (exit_requested_) break;
 
+    used = 0;
     bool room = in_end_ < in_.size() || in_begin_ > 0;
-    fds[kStdin] = {(!client_eof_ && room) ? 0 : -1, POLLIN, 0};
-    fds[kStdout] = {to_client_pos_ < to_client_.size() ? 1 : -1, POLLOUT, 0};
     bool client_full = to_client_.size() - to_client_pos_ >= kMaxClientOutput;
-    fds[kChildOut] = {(!child_eof_ && !client_full) ? child_.output() : -1, POLLIN, 0};
-    fds[kChildIn] = {(to_child_pos_ < to_child_.size()) ? child_.input() : -1, POLLOUT, 0};
-    fds[kAck] = {awaiting_ack_ ? control_.ack_fd() : -1, POLLIN, 0};
+    watch(kStdin, !client_eof_ && room, 0, POLLIN);
+    watch(kStdout, to_client_pos_ < to_client_.size(), 1, POLLOUT);
+    watch(kChildOut, !child_eof_ && !client_full, child_.output(), POLLIN);
+    watch(kChildIn, to_child_pos_ < to_child_.size(), child_.input(), POLLOUT);
+    watch(kAck, awaiting_ack_, control_.ack_fd(), POLLIN);
     // A write end with no events still reports the wrapper going away.
-    fds[kSignal] = {control_watch_ ? control_.signal_fd() : -1, 0, 0};
+    watch(kSignal, control_watch_, control_.signal_fd(), 0);
 
     Deadline d = next_deadline();
     std::int64_t left = d.at - now_ms();
-    int ready = left > 0 ? poll(fds, kCount, static_cast<int>(std::min<std::int64_t>(left, 60000))) : 0;
+    int ready = left > 0 ? poll(fds, used, static_cast<int>(std::min<std::int64_t>(left, 60000))) : 0;
     if (ready < 0) {
       if (errno == EINTR) continue;
       log_.write(LogLevel::Error, std::string("poll: ") + std::strerror(errno));
@@ -333,17 +344,17 @@ int Relay::run() {
       continue;
     }
     // The ack first: bytes read after it are the client's first over TLS.
-    if (fds[kAck].revents) read_ack();
-    if (fds[kSignal].revents & (POLLERR | POLLHUP)) {
+    if (revents(kAck)) read_ack();
+    if (revents(kSignal) & (POLLERR | POLLHUP)) {
       control_watch_ = false;
       session_.on_control(ControlEvent::Lost);
       perform();
     }
-    if (fds[kStdout].revents) flush_client();
-    if (fds[kChildIn].revents && !flush_child() && child_in_broken_)
+    if (revents(kStdout)) flush_client();
+    if (revents(kChildIn) && !flush_child() && child_in_broken_)
       log_.write(LogLevel::Debug, "child stopped reading its input");
-    if (fds[kChildOut].revents && !exit_requested_) read_child();
-    if (fds[kStdin].revents && !exit_requested_) read_client();
+    if (revents(kChildOut) && !exit_requested_) read_child();
+    if (revents(kStdin) && !exit_requested_) read_client();
   }
   return finish();
 }

@@ -30,7 +30,8 @@ class Relay {
  public:
   Relay(Session& session, ChildProcess& child, ControlChannel& control, const Logger& log,
         RelayLimits limits);
-  // Runs the session to its end; returns the exit status.
+  // Runs the session to its end; returns the exit status. SIGPIPE must
+  // be ignored (write errors are handled where they happen).
   int run();
 
  private:

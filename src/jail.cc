@@ -1,0 +1,135 @@
+// The jail (see jail.h).
+#include "jail.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "constants.h"
+#include "fd.h"
+
+namespace tws {
+
+namespace {
+
+std::string failed(const char* what) { return std::string(what) + ": " + std::strerror(errno); }
+
+bool limit(int resource, rlim_t value) {
+  struct rlimit r = {value, value};
+  return setrlimit(resource, &r) == 0;
+}
+
+// Every slot below the highest open descriptor is filled, so the lowest
+// free slot is the limit itself and no call can get a new descriptor.
+int fill_descriptor_slots() {
+  int highest = 2;
+  for (int fd = 3; fd < kJailMaxDescriptor; ++fd)
+    if (fcntl(fd, F_GETFD) != -1) highest = fd;
+  for (int fd = 3; fd < highest; ++fd)
+    if (fcntl(fd, F_GETFD) == -1) dup2(2, fd);
+  return highest + 1;
+}
+
+// The system calls the relay makes once jailed. glibc picks among
+// equivalents (poll or ppoll, dup2 or dup3), so both are listed.
+constexpr int kAllowed[] = {
+    SCMP_SYS(read),          SCMP_SYS(write),         SCMP_SYS(close),
+    SCMP_SYS(dup2),          SCMP_SYS(dup3),          SCMP_SYS(poll),
+    SCMP_SYS(ppoll),         SCMP_SYS(fcntl),         SCMP_SYS(clock_gettime),
+    SCMP_SYS(clock_nanosleep), SCMP_SYS(nanosleep),   SCMP_SYS(wait4),
+    SCMP_SYS(waitid),        SCMP_SYS(kill),          SCMP_SYS(brk),
+    SCMP_SYS(mmap),          SCMP_SYS(munmap),        SCMP_SYS(mremap),
+    SCMP_SYS(madvise),       SCMP_SYS(futex),         SCMP_SYS(rt_sigreturn),
+    SCMP_SYS(rt_sigprocmask), SCMP_SYS(getpid),       SCMP_SYS(gettid),
+    SCMP_SYS(tgkill),        SCMP_SYS(restart_syscall), SCMP_SYS(exit),
+    SCMP_SYS(exit_group),
+};
+
+bool install_filter(std::string* err) {
+  scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
+  if (ctx == nullptr) {
+    *err = "seccomp_init failed";
+    return false;
+  }
+  int rc = 0;
+  for (int call : kAllowed) {
+    if (call < 0) continue;  // not a system call on this architecture
+    rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, call, 0);
+    if (rc != 0) break;
+  }
+  if (rc == 0) rc = seccomp_load(ctx);
+  seccomp_release(ctx);
+  if (rc != 0) {
+    *err = std::string("seccomp: ") + std::strerror(-rc);
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+uid_t jail_id_for(pid_t pid) { return kJailIdBase + static_cast<uid_t>(pid); }
+
+bool jail_possible(const JailSettings& s, std::string* err) {
+  if (geteuid() != 0) {
+    *err = "unable to create jail: not running as root (run as root, or as tlswrapper-smtp-nojail)";
+    return false;
+  }
+  struct stat st;
+  if (stat(s.dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    *err = "unable to create jail: '" + s.dir + "' is not a directory";
+    return false;
+  }
+  return true;
+}
+
+bool enter_jail(const JailSettings& s, std::string* err) {
+  uid_t uid = s.have_account ? s.uid : jail_id_for(getpid());
+  gid_t gid = s.have_account ? s.gid : static_cast<gid_t>(uid);
+  if (uid == 0 || gid == 0) {
+    *err = "unable to create jail: uid or gid 0";
+    return false;
+  }
+  if (chdir(s.dir.c_str()) != 0 || chroot(".") != 0 || chdir("/") != 0) {
+    *err = failed(("unable to create jail: chroot " + s.dir).c_str());
+    return false;
+  }
+  std::vector<gid_t> groups = s.have_account ? s.groups : std::vector<gid_t>{gid};
+  if (setgroups(groups.size(), groups.data()) != 0 || setgid(gid) != 0 || setuid(uid) != 0) {
+    *err = failed("unable to create jail: dropping privileges");
+    return false;
+  }
+  if (getuid() == 0 || geteuid() == 0 || getgid() == 0 || getegid() == 0) {
+    *err = "unable to create jail: still root";
+    return false;
+  }
+  // With RLIMIT_FSIZE 0 a write to a regular file raises SIGXFSZ; a log
+  // on stderr redirected to a file must fail, not kill the session.
+  signal(SIGXFSZ, SIG_IGN);
+  int descriptors = fill_descriptor_slots();
+  Fd::keep_descriptor_slots();
+  bool ok = limit(RLIMIT_NPROC, 0) && limit(RLIMIT_CORE, 0) && limit(RLIMIT_FSIZE, 0) &&
+            limit(RLIMIT_NOFILE, static_cast<rlim_t>(descriptors));
+#if !defined(__SANITIZE_ADDRESS__) && !defined(TWS_SANITIZE)
+  ok = ok && limit(RLIMIT_DATA, kJailMemory);
+#endif
+  if (!ok) {
+    *err = failed("unable to create jail: setrlimit");
+    return false;
+  }
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+    *err = failed("unable to create jail: prctl");
+    return false;
+  }
+  return !s.syscall_filter || install_filter(err);
+}
+
+}  // namespace tws
