@@ -48,7 +48,8 @@ class Run:
     """One helper process: stdin/stdout pipes as the TLS wrapper's, the
     control pipes when asked, fake_smtpd.py (or `child`) as prog."""
 
-    def __init__(self, options=(), mode="normal", control=None, child=None, env=None):
+    def __init__(self, options=(), mode="normal", control=None, child=None, env=None,
+                 helper=None, as_user=None):
         self.dir = tempfile.mkdtemp(prefix="tws-test-")
         self.sig_r = self.ack_w = None
         fds = {}
@@ -64,11 +65,18 @@ class Run:
         e.update(env or {})
         prog = child or [PYTHON, FAKE]
 
+        if as_user is not None:
+            os.chmod(self.dir, 0o777)
+
         def place():
             for target, fd in fds.items():
                 os.dup2(fd, target)
+            if as_user is not None:
+                os.setgroups([])
+                os.setgid(as_user.pw_gid)
+                os.setuid(as_user.pw_uid)
 
-        self.proc = subprocess.Popen([HELPER, *options, *prog], stdin=subprocess.PIPE,
+        self.proc = subprocess.Popen([helper or HELPER, *options, *prog], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      env=e, close_fds=False, preexec_fn=place)
         for fd in fds.values():
@@ -573,6 +581,142 @@ def client_idle_T():
         r = run.expect(421, timeout=5)
         check(b"4.4.2" in r, r)
         check(run.wait() == 111, "exit")
+    finally:
+        run.cleanup()
+
+
+# ---------------------------------------------------------------------------
+# The jail.
+
+def proc_status(pid):
+    with open("/proc/%d/status" % pid) as f:
+        return dict(l.rstrip("\n").split(":\t", 1) for l in f if ":\t" in l)
+
+
+def proc_limits(pid):
+    with open("/proc/%d/limits" % pid) as f:
+        return f.read()
+
+
+def limit_of(limits, name):
+    for line in limits.splitlines():
+        if line.startswith(name):
+            return line[len(name):].split()[0]
+    return None
+
+
+@test
+def jail_shows_in_proc():
+    run = Run(mode="fds")
+    try:
+        g = session(run)
+        st = proc_status(run.proc.pid)
+        uids = st["Uid"].split()
+        gids = st["Gid"].split()
+        check(all(u == uids[0] for u in uids) and uids[0] != "0", "Uid: %s" % st["Uid"])
+        check(all(x == gids[0] for x in gids) and gids[0] != "0", "Gid: %s" % st["Gid"])
+        check("0" not in st["Groups"].split(), "Groups: %s" % st["Groups"])
+        root = os.readlink("/proc/%d/root" % run.proc.pid)
+        check(root == "/var/lib/tlswrapper/empty", "root: %s" % root)
+        lim = proc_limits(run.proc.pid)
+        for name, want in (("Max processes", "0"), ("Max core file size", "0"),
+                           ("Max file size", "0")):
+            check(limit_of(lim, name) == want, "%s: %s" % (name, limit_of(lim, name)))
+        nofile = int(limit_of(lim, "Max open files"))
+        check(nofile <= 8, "Max open files %d" % nofile)
+        check(limit_of(lim, "Max data size") != "unlimited", "no memory cap")
+        check(st.get("NoNewPrivs", "").strip() == "1", "NoNewPrivs: %s" % st.get("NoNewPrivs"))
+        check(st.get("Seccomp", "").strip() == "2", "Seccomp: %s" % st.get("Seccomp"))
+        # The child is not jailed.
+        run.send(b"QUIT\r\n")
+        run.expect(221)
+        check(run.wait() == 0, "exit")
+    finally:
+        run.cleanup()
+
+
+@test
+def child_sees_real_root_and_only_0_1_2():
+    run = Run(mode="fds", control="legacy")
+    try:
+        g = run.expect(220)
+        check(b" root=/ " in g + b" ", "child root: %r" % g)
+        check(b" fds=0,1,2 " in g, "child fds: %r" % g)
+    finally:
+        run.cleanup()
+
+
+@test
+def jail_dir_option():
+    d = tempfile.mkdtemp(prefix="tws-jail-")
+    os.chmod(d, 0o755)
+    run = Run(options=["-J", d])
+    try:
+        session(run)
+        root = os.readlink("/proc/%d/root" % run.proc.pid)
+        check(root == d, "root %s, expected %s" % (root, d))
+    finally:
+        run.cleanup()
+        os.rmdir(d)
+
+
+@test
+def missing_jail_dir_no_greeting_111():
+    run = Run(options=["-J", "/nonexistent/jail/dir"])
+    try:
+        rc = run.wait()
+        check(rc == 111, "exit %d" % rc)
+        check(run.rest(1) == b"", "greeting sent: %r" % run.out)
+        check("unable to create jail" in run.stderr, "log: %r" % run.stderr)
+    finally:
+        run.cleanup()
+
+
+@test
+def concurrent_sessions_have_different_uids():
+    a, b = Run(), Run()
+    try:
+        session(a), session(b)
+        ua = proc_status(a.proc.pid)["Uid"].split()[0]
+        ub = proc_status(b.proc.pid)["Uid"].split()[0]
+        check(ua != ub and "0" not in (ua, ub), "uids %s %s" % (ua, ub))
+    finally:
+        a.cleanup()
+        b.cleanup()
+
+
+@test
+def jail_user_option():
+    nobody = pwd.getpwnam("nobody")
+    run = Run(options=["-j", "nobody"])
+    try:
+        session(run)
+        st = proc_status(run.proc.pid)
+        check(st["Uid"].split()[0] == str(nobody.pw_uid), "Uid %s" % st["Uid"])
+        check(st["Gid"].split()[0] == str(nobody.pw_gid), "Gid %s" % st["Gid"])
+    finally:
+        run.cleanup()
+    for bad in ("root", "no-such-user-here"):
+        p = subprocess.run([HELPER, "-j", bad, "true"], capture_output=True, timeout=10)
+        check(p.returncode == 100, "-j %s: exit %d" % (bad, p.returncode))
+
+
+@test
+def not_root_fails_closed_nojail_runs():
+    nobody = pwd.getpwnam("nobody")
+    run = Run(as_user=nobody)
+    try:
+        check(run.wait() == 111, "jailed helper as non-root did not exit 111")
+        check("unable to create jail" in run.stderr, "log: %r" % run.stderr)
+    finally:
+        run.cleanup()
+    nojail = os.path.join(os.path.dirname(HELPER), "tlswrapper-smtp-nojail")
+    run = Run(as_user=nobody, helper=nojail)
+    try:
+        session(run)
+        run.send(b"QUIT\r\n")
+        run.expect(221)
+        check(run.wait() == 0, "nojail exit")
     finally:
         run.cleanup()
 

@@ -1,0 +1,89 @@
+// The command line: forms, ranges, and what is refused.
+#include <boost/test/unit_test.hpp>
+
+#include <string>
+#include <vector>
+
+#include "options.h"
+
+using namespace tws;
+
+namespace {
+bool parse(std::vector<std::string> words, Options* o, std::string* err) {
+  words.insert(words.begin(), "tlswrapper-smtp");
+  std::vector<char*> argv;
+  for (auto& w : words) argv.push_back(w.data());
+  argv.push_back(nullptr);
+  return parse_options(static_cast<int>(words.size()), argv.data(), o, err);
+}
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(options)
+
+BOOST_AUTO_TEST_CASE(defaults) {
+  Options o;
+  std::string err;
+  BOOST_TEST(parse({"exim4", "-bs"}, &o, &err));
+  BOOST_TEST(o.verbosity == 1);
+  BOOST_TEST(o.session_timeout == 600);
+  BOOST_TEST(o.io_timeout == 15);
+  BOOST_TEST(o.jail_dir == "/var/lib/tlswrapper/empty");
+  BOOST_TEST(o.prog.size() == 2u);
+  BOOST_TEST(o.prog[1] == "-bs");  // prog's own options are its own
+}
+
+BOOST_AUTO_TEST_CASE(attached_separate_grouped) {
+  Options o;
+  std::string err;
+  BOOST_TEST(parse({"-T2", "-t", "30", "-vv", "-u", "qmaild", "-J/j", "-j", "jailer", "prog"}, &o, &err));
+  BOOST_TEST(o.io_timeout == 2);
+  BOOST_TEST(o.session_timeout == 30);
+  BOOST_TEST(o.verbosity == 3);
+  BOOST_TEST(o.child_user == "qmaild");
+  BOOST_TEST(o.jail_dir == "/j");
+  BOOST_TEST(o.jail_user == "jailer");
+  Options q;
+  BOOST_TEST(parse({"-vvvvvv", "-qvT", "5", "prog"}, &q, &err));
+  BOOST_TEST(q.verbosity == 1);  // -q then -v
+  BOOST_TEST(q.io_timeout == 5);
+}
+
+BOOST_AUTO_TEST_CASE(verbosity_stops_at_three_v) {
+  Options o;
+  std::string err;
+  BOOST_TEST(parse({"-vvvvvvv", "prog"}, &o, &err));
+  BOOST_TEST(o.verbosity == 4);
+}
+
+BOOST_AUTO_TEST_CASE(double_dash_ends_options) {
+  Options o;
+  std::string err;
+  BOOST_TEST(parse({"-v", "--", "-prog", "-x"}, &o, &err));
+  BOOST_TEST(o.prog.size() == 2u);
+  BOOST_TEST(o.prog[0] == "-prog");
+}
+
+BOOST_AUTO_TEST_CASE(refused) {
+  for (std::vector<std::string> bad :
+       std::vector<std::vector<std::string>>{{},
+                                             {"-v"},
+                                             {"-x", "prog"},
+                                             {"-t", "0", "prog"},
+                                             {"-t", "86401", "prog"},
+                                             {"-T", "1x", "prog"},
+                                             {"-T", "-1", "prog"},
+                                             {"-T"},
+                                             {"-t", "99999999999999999999", "prog"},
+                                             {"-u", "", "prog"},
+                                             {"--"}}) {
+    Options o;
+    std::string err;
+    BOOST_TEST(!parse(bad, &o, &err));
+    BOOST_TEST(!err.empty());
+  }
+  Options o;
+  std::string err;
+  BOOST_TEST(parse({"-t", "86400", "-T", "1", "prog"}, &o, &err));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
