@@ -117,8 +117,8 @@ bool ChildProcess::start(const std::vector<std::string>& argv, const Account* ac
   return true;
 }
 
-void ChildProcess::signal(int sig) const {
-  if (pid_ > 0 && !reaped_) kill(pid_, sig);
+bool ChildProcess::signal(int sig) const {
+  return pid_ > 0 && !reaped_ && kill(pid_, sig) == 0;
 }
 
 bool ChildProcess::wait(int timeout_ms, int* status) {

@@ -38,7 +38,8 @@ class ChildProcess {
 
   // Waits up to timeout_ms for the child to end; true with its status.
   bool wait(int timeout_ms, int* status);
-  void signal(int sig) const;
+  // False when the signal could not be sent (jailed: the child is another uid).
+  bool signal(int sig) const;
   pid_t pid() const { return pid_; }
 
  private:

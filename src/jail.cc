@@ -91,6 +91,11 @@ bool jail_possible(const JailSettings& s, std::string* err) {
   return true;
 }
 
+bool stderr_is_a_file() {
+  struct stat st;
+  return fstat(2, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 bool enter_jail(const JailSettings& s, std::string* err) {
   uid_t uid = s.have_account ? s.uid : jail_id_for(getpid());
   gid_t gid = s.have_account ? s.gid : static_cast<gid_t>(uid);

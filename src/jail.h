@@ -30,6 +30,10 @@ uid_t jail_id_for(pid_t pid);
 // existing directory).
 bool jail_possible(const JailSettings& s, std::string* err);
 
+// True when stderr is a regular file: jailed (RLIMIT_FSIZE 0), the helper
+// can no longer write log lines there.
+bool stderr_is_a_file();
+
 // Jails the calling process; false with *err if any step failed (the
 // caller then exits 111: a half-made jail is no jail).
 bool enter_jail(const JailSettings& s, std::string* err);

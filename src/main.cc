@@ -108,6 +108,10 @@ int main(int argc, char** argv) {
 
   // Jailed before a byte is read from the client or relayed from the child.
   if (jailed) {
+    if (stderr_is_a_file())
+      log.write(LogLevel::Warning,
+                "stderr is a regular file: jailed, no further log lines can be written to it "
+                "(log through a pipe, e.g. multilog or the journal)");
     if (!enter_jail(jail, &err)) {
       log.write(LogLevel::Error, err);
       child.signal(SIGKILL);

@@ -361,25 +361,18 @@ int Relay::run() {
 
 int Relay::finish() {
   if (!client_gone_) flush_client_blocking(limits_.io_timeout_ms);
+  // Closing both pipes is the one stop signal that works from inside the
+  // jail, where the child (another uid) cannot be killed: a child reading
+  // sees EOF (mid-message: no terminator, so no message), one writing gets
+  // SIGPIPE.
+  if (!abort_child_) flush_child();
+  child_.close_input();
+  child_.close_output();
   int status = 0;
-  bool ended = false;
-  if (abort_child_) {
-    // A message was cut short: the child must not complete it.
-    child_.signal(SIGTERM);
-    child_.close_input();
+  bool ended = child_.wait(abort_child_ ? 0 : limits_.io_timeout_ms, &status);
+  if (!ended && child_.signal(SIGTERM)) {
     ended = child_.wait(kChildGraceMillis, &status);
-  } else {
-    flush_child();
-    child_.close_input();
-    ended = child_.wait(limits_.io_timeout_ms, &status);
-    if (!ended) {
-      child_.signal(SIGTERM);
-      ended = child_.wait(kChildGraceMillis, &status);
-    }
-  }
-  if (!ended) {
-    child_.signal(SIGKILL);
-    ended = child_.wait(kChildGraceMillis, &status);
+    if (!ended && child_.signal(SIGKILL)) ended = child_.wait(kChildGraceMillis, &status);
   }
   if (exit_status_ != kExitChildStatus) return exit_status_;
   if (ended && WIFEXITED(status)) return WEXITSTATUS(status);

@@ -11,7 +11,6 @@ Environment:
 """
 import os
 import sys
-import time
 
 rd = sys.stdin.buffer
 wr = sys.stdout.buffer
@@ -39,8 +38,16 @@ def record(body, complete=True):
 
 
 def hang():
+    """Stuck, reading nothing, until the helper goes away (the read end of
+    our stdout closes), as a real server stuck in a lookup would notice at
+    its next write."""
+    import select
+    p = select.poll()
+    p.register(wr.fileno(), 0)
     while True:
-        time.sleep(60)
+        for _, ev in p.poll(60000):
+            if ev & (select.POLLERR | select.POLLHUP):
+                sys.exit(6)
 
 
 greeting = "220 fake.test ESMTP"
