@@ -16,6 +16,7 @@
 #include "jail.h"
 #include "logger.h"
 #include "options.h"
+#include "policy_client.h"
 #include "relay.h"
 #include "session.h"
 
@@ -85,6 +86,22 @@ int main(int argc, char** argv) {
     }
   }
 
+  // The greylist server is resolved and connected before the jail: a
+  // jailed process can neither resolve names nor make a socket.
+  PolicyClient policy;
+  if (!opt.greylist.empty()) {
+    std::string host, port;
+    if (!parse_host_port(opt.greylist, &host, &port)) {
+      log.write(LogLevel::Error, "-g: '" + opt.greylist + "' is not host:port");
+      return kExitUsage;
+    }
+    if (!policy.resolve(host, port, opt.io_timeout * 1000, &err)) {
+      log.write(LogLevel::Warning, err);
+    } else if (!policy.connect_now(&err)) {
+      log.write(LogLevel::Warning, err + " (tried again at the first recipient)");
+    }
+  }
+
   Account account;
   const Account* run_as = nullptr;
   if (!opt.child_user.empty()) {
@@ -126,11 +143,13 @@ int main(int argc, char** argv) {
   config.client_address = env("TCPREMOTEIP");
   config.client_name = env("TCPREMOTEHOST");
   config.session_id = log.id();
+  config.greylist = !opt.greylist.empty();
+  config.greylist_fail_closed = opt.greylist_fail_closed;
   Session session(std::move(config));
 
   RelayLimits limits;
   limits.session_timeout_ms = opt.session_timeout * 1000;
   limits.io_timeout_ms = opt.io_timeout * 1000;
-  Relay relay(session, child, control, log, limits);
+  Relay relay(session, child, control, log, limits, &policy);
   return relay.run();
 }

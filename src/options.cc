@@ -44,7 +44,9 @@ bool parse_options(int argc, char** argv, Options* out, std::string* err) {
         out->verbosity = 0;
       } else if (opt == 'v') {
         if (out->verbosity < 4) ++out->verbosity;
-      } else if (opt == 't' || opt == 'T' || opt == 'u' || opt == 'J' || opt == 'j') {
+      } else if (opt == 'c' || opt == 'C') {
+        out->greylist_fail_closed = opt == 'c';
+      } else if (std::strchr("tTuJjg", opt) != nullptr) {
         // The value is the rest of this word, or the next word.
         const char* value = p[1] ? p + 1 : (i + 1 < argc ? argv[++i] : nullptr);
         value_taken = true;
@@ -58,6 +60,8 @@ bool parse_options(int argc, char** argv, Options* out, std::string* err) {
           out->jail_dir = value;
         } else if (opt == 'j') {
           out->jail_user = value;
+        } else if (opt == 'g') {
+          out->greylist = value;
         } else if (!seconds(value, opt == 't' ? &out->session_timeout : &out->io_timeout)) {
           *err = std::string("option -") + opt + ": '" + value +
                  "' is not a number of seconds from " + std::to_string(kMinSeconds) + " to " +

@@ -16,6 +16,8 @@ struct Options {
   std::string child_user;      // -u user
   std::string jail_dir = kDefaultJailDir;  // -J dir
   std::string jail_user;       // -j user (empty: an id of the session's own)
+  std::string greylist;        // -g host:port (empty: no greylisting)
+  bool greylist_fail_closed = false;  // -c (fail-closed) / -C (fail-open, default)
   std::vector<std::string> prog;  // prog and its arguments
 };
 

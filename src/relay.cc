@@ -41,9 +41,9 @@ ssize_t write_some(int fd, std::string_view bytes) {
 }  // namespace
 
 Relay::Relay(Session& session, ChildProcess& child, ControlChannel& control, const Logger& log,
-             RelayLimits limits)
+             RelayLimits limits, PolicyClient* policy)
     : session_(session), child_(child), control_(control), log_(log), limits_(limits),
-      in_(kReadSize) {}
+      policy_(policy), in_(kReadSize) {}
 
 // ---------------------------------------------------------------------------
 // Actions.
@@ -59,9 +59,9 @@ void Relay::perform() {
         ControlEvent e = deferred_control_.front();
         deferred_control_.erase(deferred_control_.begin());
         session_.on_control(e);
-      } else if (deferred_policy_failure_) {
-        deferred_policy_failure_ = false;
-        session_.on_policy(PolicyVerdict{});
+      } else if (policy_answer_) {
+        policy_answer_ = false;
+        session_.on_policy(policy_verdict_);
       } else {
         break;
       }
@@ -105,10 +105,15 @@ void Relay::perform_one(const Action& a) {
         ack_since_ = now_ms();
       }
       return;
-    case Action::Kind::AskPolicy:
-      // No greylist connection in this build: a lookup failure.
-      deferred_policy_failure_ = true;
+    case Action::Kind::AskPolicy: {
+      // Asked only when no reply is due from the child and the client is
+      // held: nothing else can move while the server thinks (at most -T).
+      std::string why;
+      policy_verdict_ = policy_ ? policy_->ask(a.bytes(), &why) : PolicyVerdict{};
+      if (!why.empty()) log_.write(LogLevel::Warning, why);
+      policy_answer_ = true;
       return;
+    }
     case Action::Kind::Log:
       log_.write(a.level, a.bytes());
       return;
@@ -282,8 +287,6 @@ Relay::Deadline Relay::next_deadline() const {
     w = {client_since_ + io, Timer::Client};  // the client does not read
   } else if (to_child_pos_ < to_child_.size() || session_.awaiting_child()) {
     w = {child_since_ + io, Timer::Child};  // the child does not read or answer
-  } else if (session_.awaiting_policy()) {
-    w = {child_since_ + io, Timer::Policy};
   } else {
     w = {client_since_ + io, Timer::Client};  // waiting for the client
   }

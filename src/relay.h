@@ -17,6 +17,7 @@
 #include "child_process.h"
 #include "control_channel.h"
 #include "logger.h"
+#include "policy_client.h"
 #include "session.h"
 
 namespace tws {
@@ -29,7 +30,7 @@ struct RelayLimits {
 class Relay {
  public:
   Relay(Session& session, ChildProcess& child, ControlChannel& control, const Logger& log,
-        RelayLimits limits);
+        RelayLimits limits, PolicyClient* policy);
   // Runs the session to its end; returns the exit status. SIGPIPE must
   // be ignored (write errors are handled where they happen).
   int run();
@@ -59,6 +60,7 @@ class Relay {
   ControlChannel& control_;
   const Logger& log_;
   RelayLimits limits_;
+  PolicyClient* policy_;
 
   // Client bytes read and not yet taken by the Session.
   std::vector<char> in_;
@@ -79,7 +81,8 @@ class Relay {
   bool awaiting_ack_ = false;
   bool control_watch_ = true;  // fd 5 is watched for the wrapper going away
   std::vector<ControlEvent> deferred_control_;
-  bool deferred_policy_failure_ = false;
+  bool policy_answer_ = false;  // a verdict waits to be told to the Session
+  PolicyVerdict policy_verdict_;
 
   std::vector<Action> batch_;  // the actions being carried out
   bool exit_requested_ = false;
