@@ -80,13 +80,13 @@ class FakePolicy:
     """A policy server of our own. `behaviour`: defer | silent | garbage |
     close_after_answer | oversized | pieces. Records every request."""
 
-    def __init__(self, behaviour):
+    def __init__(self, behaviour, family=socket.AF_INET):
         self.behaviour = behaviour
         self.requests = []
         self.connections = 0
-        self.sock = socket.socket()
+        self.sock = socket.socket(family)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
+        self.sock.bind(("::1" if family == socket.AF_INET6 else "127.0.0.1", 0))
         self.sock.listen(8)
         self.port = self.sock.getsockname()[1]
         self.stopping = False
@@ -361,6 +361,20 @@ def server_closes_after_each_answer_reconnects():
         check(len(fake.requests) == 4, "requests: %d" % len(fake.requests))
         check(fake.connections >= 4, "connections: %d" % fake.connections)
         check(rcpts_seen(run) == [], "a deferred RCPT reached the child")
+    finally:
+        run.cleanup()
+        fake.stop()
+
+
+@test
+def bracketed_ipv6_server():
+    fake = FakePolicy("defer", socket.AF_INET6)
+    run = Run(options=["-g", "[::1]:%d" % fake.port, "-c"])
+    try:
+        envelope(run)
+        run.send(b"RCPT TO:<c@d.example>\r\n")
+        run.expect(450)
+        check(len(fake.requests) == 1, "no request over IPv6")
     finally:
         run.cleanup()
         fake.stop()
