@@ -1,10 +1,10 @@
 // The control channel (see control_channel.h).
 #include "control_channel.h"
 
-#include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <unistd.h>
+
+#include "io.h"
 
 namespace tws {
 
@@ -34,21 +34,7 @@ void ControlChannel::detect() {
 }
 
 bool ControlChannel::write_signal(std::string_view bytes, int timeout_ms) {
-  if (!signal_.valid()) return false;
-  while (!bytes.empty()) {
-    ssize_t w = ::write(signal_.get(), bytes.data(), bytes.size());
-    if (w > 0) {
-      bytes.remove_prefix(static_cast<std::size_t>(w));
-      continue;
-    }
-    if (w < 0 && errno == EINTR) continue;
-    if (w < 0 && errno == EAGAIN) {
-      struct pollfd p = {signal_.get(), POLLOUT, 0};
-      if (poll(&p, 1, timeout_ms) > 0) continue;
-    }
-    return false;
-  }
-  return true;
+  return signal_.valid() && write_all(signal_.get(), bytes, timeout_ms);
 }
 
 }  // namespace tws

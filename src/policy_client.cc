@@ -10,31 +10,11 @@
 
 #include <cstring>
 
+#include "io.h"
 #include "policy.h"
 
 namespace tws {
 
-namespace {
-
-std::int64_t now_ms() {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<std::int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
-}
-
-// Waits for `events` on fd until `until`; false on timeout or error.
-bool wait_for(int fd, short events, std::int64_t until) {
-  for (;;) {
-    std::int64_t left = until - now_ms();
-    if (left <= 0) return false;
-    struct pollfd p = {fd, events, 0};
-    int r = poll(&p, 1, static_cast<int>(left));
-    if (r > 0) return true;
-    if (r < 0 && errno != EINTR) return false;
-  }
-}
-
-}  // namespace
 
 bool parse_host_port(std::string_view text, std::string* host, std::string* port) {
   std::size_t colon;
@@ -113,21 +93,6 @@ bool PolicyClient::connect_socket(std::string* err) {
 
 bool PolicyClient::connect_now(std::string* err) { return connect_socket(err); }
 
-bool PolicyClient::send_all(std::string_view bytes) {
-  std::int64_t until = now_ms() + timeout_ms_;
-  while (!bytes.empty()) {
-    ssize_t w = ::write(sock_.get(), bytes.data(), bytes.size());
-    if (w > 0) {
-      bytes.remove_prefix(static_cast<std::size_t>(w));
-      continue;
-    }
-    if (w < 0 && errno == EINTR) continue;
-    if (w < 0 && errno == EAGAIN && wait_for(sock_.get(), POLLOUT, until)) continue;
-    return false;
-  }
-  return true;
-}
-
 PolicyClient::Read PolicyClient::read_answer(PolicyVerdict* v, bool* got_bytes, std::string* why) {
   PolicyAnswerReader reader;
   std::int64_t until = now_ms() + timeout_ms_;
@@ -183,7 +148,7 @@ PolicyVerdict PolicyClient::ask(std::string_view request, std::string* why) {
     if (!connected_ && !connect_socket(why)) return PolicyVerdict{};
     PolicyVerdict v;
     bool got_bytes = false;
-    Read r = send_all(request) ? read_answer(&v, &got_bytes, why) : Read::Closed;
+    Read r = write_all(sock_.get(), request, timeout_ms_) ? read_answer(&v, &got_bytes, why) : Read::Closed;
     if (r == Read::Done) return v;
     connected_ = false;  // spent: the next lookup connects afresh
     if (r == Read::Closed && reused && !got_bytes && !given_up_) continue;

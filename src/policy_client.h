@@ -32,7 +32,6 @@ class PolicyClient {
 
  private:
   bool connect_socket(std::string* err);
-  bool send_all(std::string_view bytes);
   enum class Read { Done, Closed, Failed };
   Read read_answer(PolicyVerdict* v, bool* got_bytes, std::string* why);
 

@@ -14,29 +14,13 @@
 #include <utility>
 
 #include "constants.h"
+#include "io.h"
 
 namespace tws {
 
 namespace {
 
-std::int64_t now_ms() {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<std::int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
-}
-
 void set_nonblocking(int fd) { fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK); }
-
-// Writes what it can without blocking; -1 when the reader is gone.
-ssize_t write_some(int fd, std::string_view bytes) {
-  for (;;) {
-    ssize_t w = ::write(fd, bytes.data(), bytes.size());
-    if (w >= 0) return w;
-    if (errno == EINTR) continue;
-    if (errno == EAGAIN) return 0;
-    return -1;
-  }
-}
 
 }  // namespace
 
@@ -81,7 +65,7 @@ void Relay::perform_one(const Action& a) {
       write_child(a.bytes());
       return;
     case Action::Kind::ToClient:
-      if (!client_gone_) to_client_.append(a.bytes());
+      if (!client_gone_) to_client_.bytes.append(a.bytes());
       return;
     case Action::Kind::ToControl:
       // What went to the client before must reach the wrapper first.
@@ -127,7 +111,8 @@ void Relay::perform_one(const Action& a) {
 
 void Relay::write_child(std::string_view bytes) {
   if (child_in_broken_ || bytes.empty()) return;
-  if (to_child_pos_ == to_child_.size()) {
+  if (to_child_.empty()) {
+    // The common case: straight from the read buffer, no copy.
     ssize_t w = write_some(child_.input(), bytes);
     if (w < 0) {
       child_in_broken_ = true;
@@ -137,56 +122,41 @@ void Relay::write_child(std::string_view bytes) {
     bytes.remove_prefix(static_cast<std::size_t>(w));
     if (bytes.empty()) return;
     to_child_.clear();
-    to_child_pos_ = 0;
   }
-  to_child_.append(bytes);
+  to_child_.bytes.append(bytes);
+}
+
+int Relay::drain(int fd, Backlog& b, std::int64_t* since) {
+  while (!b.empty()) {
+    ssize_t w = write_some(fd, b.rest());
+    if (w < 0) {
+      b.clear();
+      return -1;
+    }
+    if (w == 0) return 0;
+    b.sent += static_cast<std::size_t>(w);
+    *since = now_ms();
+  }
+  b.clear();
+  return 1;
 }
 
 bool Relay::flush_child() {
-  while (to_child_pos_ < to_child_.size()) {
-    ssize_t w = write_some(child_.input(), std::string_view(to_child_).substr(to_child_pos_));
-    if (w < 0) {
-      child_in_broken_ = true;
-      to_child_.clear();
-      to_child_pos_ = 0;
-      return false;
-    }
-    if (w == 0) return false;
-    to_child_pos_ += static_cast<std::size_t>(w);
-    child_since_ = now_ms();
-  }
-  to_child_.clear();
-  to_child_pos_ = 0;
-  return true;
+  int r = drain(child_.input(), to_child_, &child_since_);
+  if (r < 0) child_in_broken_ = true;
+  return r > 0;
 }
 
 bool Relay::flush_client() {
-  while (to_client_pos_ < to_client_.size()) {
-    ssize_t w = write_some(1, std::string_view(to_client_).substr(to_client_pos_));
-    if (w < 0) {
-      client_gone_ = true;
-      to_client_.clear();
-      to_client_pos_ = 0;
-      return false;
-    }
-    if (w == 0) return false;
-    to_client_pos_ += static_cast<std::size_t>(w);
-    client_since_ = now_ms();
-  }
-  to_client_.clear();
-  to_client_pos_ = 0;
-  return true;
+  int r = drain(1, to_client_, &client_since_);
+  if (r < 0) client_gone_ = true;
+  return r > 0;
 }
 
 bool Relay::flush_client_blocking(int timeout_ms) {
-  std::int64_t until = now_ms() + timeout_ms;
-  while (!flush_client()) {
-    if (client_gone_) return false;
-    std::int64_t left = until - now_ms();
-    if (left <= 0) return false;
-    struct pollfd p = {1, POLLOUT, 0};
-    poll(&p, 1, static_cast<int>(left));
-  }
+  const std::int64_t until = now_ms() + timeout_ms;
+  while (!flush_client())
+    if (client_gone_ || !wait_for(1, POLLOUT, until)) return false;
   return true;
 }
 
@@ -209,7 +179,7 @@ void Relay::drain_client() {
 
 void Relay::feed_client() {
   while (!exit_requested_ && in_end_ > in_begin_ && session_.wants_client() &&
-         to_child_pos_ == to_child_.size()) {
+         to_child_.empty()) {
     std::size_t n = session_.on_client(std::string_view(in_.data() + in_begin_, in_end_ - in_begin_));
     perform();  // writes (or copies) every view into in_ before it moves
     in_begin_ += n;
@@ -283,9 +253,9 @@ Relay::Deadline Relay::next_deadline() const {
   Deadline w;
   if (awaiting_ack_) {
     w = {ack_since_ + io, Timer::Control};
-  } else if (to_client_pos_ < to_client_.size()) {
+  } else if (!to_client_.empty()) {
     w = {client_since_ + io, Timer::Client};  // the client does not read
-  } else if (to_child_pos_ < to_child_.size() || session_.awaiting_child()) {
+  } else if (!to_child_.empty() || session_.awaiting_child()) {
     w = {child_since_ + io, Timer::Child};  // the child does not read or answer
   } else {
     w = {client_since_ + io, Timer::Client};  // waiting for the client
@@ -320,11 +290,11 @@ int Relay::run() {
 
     used = 0;
     bool room = in_end_ < in_.size() || in_begin_ > 0;
-    bool client_full = to_client_.size() - to_client_pos_ >= kMaxClientOutput;
+    bool client_full = to_client_.size() >= kMaxClientOutput;
     watch(kStdin, !client_eof_ && room, 0, POLLIN);
-    watch(kStdout, to_client_pos_ < to_client_.size(), 1, POLLOUT);
+    watch(kStdout, !to_client_.empty(), 1, POLLOUT);
     watch(kChildOut, !child_eof_ && !client_full, child_.output(), POLLIN);
-    watch(kChildIn, to_child_pos_ < to_child_.size(), child_.input(), POLLOUT);
+    watch(kChildIn, !to_child_.empty(), child_.input(), POLLOUT);
     watch(kAck, awaiting_ack_, control_.ack_fd(), POLLIN);
     // A write end with no events still reports the wrapper going away.
     watch(kSignal, control_watch_, control_.signal_fd(), 0);

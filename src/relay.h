@@ -22,6 +22,19 @@
 
 namespace tws {
 
+// Bytes a descriptor has not taken yet.
+struct Backlog {
+  std::string bytes;
+  std::size_t sent = 0;
+  bool empty() const { return sent == bytes.size(); }
+  std::size_t size() const { return bytes.size() - sent; }
+  std::string_view rest() const { return std::string_view(bytes).substr(sent); }
+  void clear() {
+    bytes.clear();
+    sent = 0;
+  }
+};
+
 struct RelayLimits {
   int session_timeout_ms = 600000;  // -t
   int io_timeout_ms = 15000;        // -T
@@ -48,6 +61,9 @@ class Relay {
   void read_child();
   void read_ack();
   void write_child(std::string_view bytes);
+  // Writes a backlog: 1 all written, 0 the descriptor is full, -1 the
+  // reader is gone (the backlog is dropped). Progress moves *since.
+  static int drain(int fd, Backlog& b, std::int64_t* since);
   bool flush_child();
   bool flush_client();
   bool flush_client_blocking(int timeout_ms);
@@ -70,13 +86,11 @@ class Relay {
   bool client_eof_told_ = false;
   bool client_gone_ = false;  // stdout is broken: nothing more reaches the client
 
-  std::string to_child_;  // what the child's pipe did not take yet
-  std::size_t to_child_pos_ = 0;
+  Backlog to_child_;  // what the child's pipe did not take yet
   bool child_in_broken_ = false;
   bool child_eof_ = false;
 
-  std::string to_client_;
-  std::size_t to_client_pos_ = 0;
+  Backlog to_client_;
 
   bool awaiting_ack_ = false;
   bool control_watch_ = true;  // fd 5 is watched for the wrapper going away

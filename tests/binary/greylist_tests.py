@@ -387,25 +387,5 @@ def bad_g_values_are_usage_errors():
         check(p.returncode == 100, "-g %s: exit %d" % (bad, p.returncode))
 
 
-def main():
-    helper_tests.HELPER = os.path.abspath(sys.argv[1])
-    wanted = set(sys.argv[2:])
-    passed = failed = 0
-    for fn in TESTS:
-        if wanted and fn.__name__ not in wanted:
-            continue
-        t0 = time.time()
-        try:
-            fn()
-            passed += 1
-            print("ok    %s (%.1fs)" % (fn.__name__, time.time() - t0))
-        except Exception as e:
-            failed += 1
-            print("FAIL  %s: %s" % (fn.__name__, e))
-        sys.stdout.flush()
-    print("%d passed, %d failed" % (passed, failed))
-    sys.exit(1 if failed else 0)
-
-
 if __name__ == "__main__":
-    main()
+    helper_tests.run_tests(TESTS, sys.argv)

@@ -824,12 +824,14 @@ def one_gib_message_bounded_memory():
         run.cleanup()
 
 
-def main():
+def run_tests(tests, argv):
+    """Runs the tests named in argv[2:] (all when none), argv[1] being the
+    helper; prints a line per test and the closing count."""
     global HELPER
-    HELPER = os.path.abspath(sys.argv[1])
-    wanted = set(sys.argv[2:])
+    HELPER = os.path.abspath(argv[1])
+    wanted = set(argv[2:])
     passed = failed = 0
-    for fn in TESTS:
+    for fn in tests:
         if wanted and fn.__name__ not in wanted:
             continue
         t0 = time.time()
@@ -848,4 +850,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    run_tests(TESTS, sys.argv)
