@@ -112,6 +112,9 @@ bool ChildProcess::start(const std::vector<std::string>& argv, const Account* ac
     reaped_ = true;
     return false;
   }
+#ifdef SYS_pidfd_open
+  pidfd_.reset(static_cast<int>(syscall(SYS_pidfd_open, pid_, 0)));
+#endif
   fcntl(to_child_.get(), F_SETFL, fcntl(to_child_.get(), F_GETFL) | O_NONBLOCK);
   fcntl(from_child_.get(), F_SETFL, fcntl(from_child_.get(), F_GETFL) | O_NONBLOCK);
   return true;
@@ -132,6 +135,12 @@ bool ChildProcess::wait(int timeout_ms, int* status) {
       break;
     }
     if (waited >= timeout_ms) return false;
+    if (pidfd_.valid()) {
+      // Wakes the moment the child ends.
+      struct pollfd p = {pidfd_.get(), POLLIN, 0};
+      if (poll(&p, 1, timeout_ms - waited) == 0) waited = timeout_ms;
+      continue;
+    }
     poll(nullptr, 0, step);
     waited += step;
     if (step < 64) step *= 2;

@@ -44,6 +44,7 @@ class ChildProcess {
 
  private:
   pid_t pid_ = -1;
+  Fd pidfd_;  // readable when the child ends: waiting costs no polling
   bool reaped_ = false;
   int status_ = 0;
   Fd to_child_;

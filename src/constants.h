@@ -41,10 +41,11 @@ inline constexpr int kMaxSeconds = 86400;
 inline constexpr int kDefaultSessionTimeout = 600;
 inline constexpr int kDefaultIoTimeout = 15;
 
-// The relay's buffers. Reads and writes on the body path are this large;
-// past kMaxClientOutput of replies waiting for a slow client, the child is
-// not read until the client catches up.
-inline constexpr std::size_t kReadSize = 128 * 1024;
+// The relay's buffers. Reads and writes on the body path are this large:
+// a pipe's capacity, so a full read is normally taken whole by the child's
+// pipe and no byte is copied. Past kMaxClientOutput of replies waiting for
+// a slow client, the child is not read until the client catches up.
+inline constexpr std::size_t kReadSize = 64 * 1024;
 inline constexpr std::size_t kMaxClientOutput = 256 * 1024;
 
 // After the child is told to stop (SIGTERM), how long before SIGKILL.

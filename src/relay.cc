@@ -27,7 +27,7 @@ void set_nonblocking(int fd) { fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOC
 Relay::Relay(Session& session, ChildProcess& child, ControlChannel& control, const Logger& log,
              RelayLimits limits, PolicyClient* policy)
     : session_(session), child_(child), control_(control), log_(log), limits_(limits),
-      policy_(policy), in_(kReadSize) {}
+      policy_(policy), in_(new char[kReadSize]) {}
 
 // ---------------------------------------------------------------------------
 // Actions.
@@ -180,7 +180,7 @@ void Relay::drain_client() {
 void Relay::feed_client() {
   while (!exit_requested_ && in_end_ > in_begin_ && session_.wants_client() &&
          to_child_.empty()) {
-    std::size_t n = session_.on_client(std::string_view(in_.data() + in_begin_, in_end_ - in_begin_));
+    std::size_t n = session_.on_client(std::string_view(in_.get() + in_begin_, in_end_ - in_begin_));
     perform();  // writes (or copies) every view into in_ before it moves
     in_begin_ += n;
     if (drop_buffered_) in_begin_ = in_end_;
@@ -198,13 +198,13 @@ void Relay::feed_client() {
 }
 
 void Relay::read_client() {
-  if (in_end_ == in_.size() && in_begin_ > 0) {
-    std::memmove(in_.data(), in_.data() + in_begin_, in_end_ - in_begin_);
+  if (in_end_ == kReadSize && in_begin_ > 0) {
+    std::memmove(in_.get(), in_.get() + in_begin_, in_end_ - in_begin_);
     in_end_ -= in_begin_;
     in_begin_ = 0;
   }
-  if (in_end_ == in_.size()) return;
-  ssize_t r = ::read(0, in_.data() + in_end_, in_.size() - in_end_);
+  if (in_end_ == kReadSize) return;
+  ssize_t r = ::read(0, in_.get() + in_end_, kReadSize - in_end_);
   if (r > 0) {
     in_end_ += static_cast<std::size_t>(r);
     client_since_ = now_ms();
@@ -289,7 +289,7 @@ int Relay::run() {
     if (exit_requested_) break;
 
     used = 0;
-    bool room = in_end_ < in_.size() || in_begin_ > 0;
+    bool room = in_end_ < kReadSize || in_begin_ > 0;
     bool client_full = to_client_.size() >= kMaxClientOutput;
     watch(kStdin, !client_eof_ && room, 0, POLLIN);
     watch(kStdout, !to_client_.empty(), 1, POLLOUT);

@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -79,7 +80,7 @@ class Relay {
   PolicyClient* policy_;
 
   // Client bytes read and not yet taken by the Session.
-  std::vector<char> in_;
+  std::unique_ptr<char[]> in_;  // kReadSize bytes, not zero-filled: a session is short
   std::size_t in_begin_ = 0, in_end_ = 0;
   bool client_eof_ = false;
   bool drop_buffered_ = false;  // legacy STARTTLS: what is buffered is plaintext

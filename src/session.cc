@@ -381,7 +381,7 @@ void Session::reply_line(std::string_view raw) {
       break;
   }
   if (!r.last()) return;
-  last_reply_ = printable(content, kMaxLoggedText);
+  if (logs(LogLevel::Info)) last_reply_ = printable(content, kMaxLoggedText);
   Pending done = std::move(head);
   pending_.pop_front();
   reply_lines_ = 0;
