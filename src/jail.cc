@@ -4,7 +4,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <seccomp.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -15,6 +16,7 @@
 
 #include "constants.h"
 #include "fd.h"
+#include "syscall_filter_program.h"  // generated at build time
 
 namespace tws {
 
@@ -38,39 +40,12 @@ int fill_descriptor_slots() {
   return highest + 1;
 }
 
-// The system calls the relay makes once jailed. glibc picks among
-// equivalents (poll or ppoll, dup2 or dup3), so both are listed.
-constexpr int kAllowed[] = {
-    SCMP_SYS(read),          SCMP_SYS(write),         SCMP_SYS(close),
-    SCMP_SYS(dup2),          SCMP_SYS(dup3),          SCMP_SYS(poll),
-    SCMP_SYS(ppoll),         SCMP_SYS(fcntl),         SCMP_SYS(clock_gettime),
-    SCMP_SYS(clock_nanosleep), SCMP_SYS(nanosleep),   SCMP_SYS(wait4),
-    SCMP_SYS(waitid),        SCMP_SYS(kill),          SCMP_SYS(brk),
-    SCMP_SYS(mmap),          SCMP_SYS(munmap),        SCMP_SYS(mremap),
-    SCMP_SYS(madvise),       SCMP_SYS(futex),         SCMP_SYS(rt_sigreturn),
-    SCMP_SYS(rt_sigprocmask), SCMP_SYS(getpid),       SCMP_SYS(gettid),
-    SCMP_SYS(tgkill),        SCMP_SYS(restart_syscall), SCMP_SYS(exit),
-    SCMP_SYS(exit_group),
-    // the greylist socket, made before the jail, reconnected in place
-    SCMP_SYS(connect),       SCMP_SYS(getsockopt),
-};
-
 bool install_filter(std::string* err) {
-  scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
-  if (ctx == nullptr) {
-    *err = "seccomp_init failed";
-    return false;
-  }
-  int rc = 0;
-  for (int call : kAllowed) {
-    if (call < 0) continue;  // not a system call on this architecture
-    rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, call, 0);
-    if (rc != 0) break;
-  }
-  if (rc == 0) rc = seccomp_load(ctx);
-  seccomp_release(ctx);
-  if (rc != 0) {
-    *err = std::string("seccomp: ") + std::strerror(-rc);
+  struct sock_fprog prog;
+  prog.len = static_cast<unsigned short>(sizeof kSyscallFilter / sizeof kSyscallFilter[0]);
+  prog.filter = const_cast<struct sock_filter*>(kSyscallFilter);
+  if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) != 0) {
+    *err = failed("unable to create jail: seccomp");
     return false;
   }
   return true;
