@@ -10,6 +10,7 @@
 //   setrlimit(RLIMIT_DATA)    valgrind's own memory counts against it;
 //   seccomp_load()            the filter would forbid valgrind's system calls
 //                             (the filter is still built, just not loaded);
+//   prctl(PR_SET_SECCOMP)     the same, for a filter compiled ahead of time;
 //   syscall(SYS_seccomp)      valgrind does not know the call, so the
 //                             library's probes of what the kernel supports
 //                             get the answers a current kernel gives.
@@ -20,6 +21,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <linux/seccomp.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -30,6 +32,8 @@ namespace {
 
 using RealSyscall = long (*)(long, ...);
 RealSyscall real_syscall = nullptr;
+using RealPrctl = int (*)(int, ...);
+RealPrctl real_prctl = nullptr;
 
 bool skipped(int resource) {
   return resource == RLIMIT_NOFILE || resource == RLIMIT_FSIZE || resource == RLIMIT_DATA;
@@ -55,6 +59,17 @@ __attribute__((visibility("default"))) int setrlimit64(__rlimit_resource_t resou
 }
 
 __attribute__((visibility("default"))) int seccomp_load(const void*) noexcept { return 0; }
+
+__attribute__((visibility("default"))) int prctl(int option, ...) noexcept {
+  va_list ap;
+  va_start(ap, option);
+  unsigned long a[4];
+  for (unsigned long& v : a) v = va_arg(ap, unsigned long);
+  va_end(ap);
+  if (option == PR_SET_SECCOMP) return 0;
+  if (real_prctl == nullptr) real_prctl = reinterpret_cast<RealPrctl>(dlsym(RTLD_NEXT, "prctl"));
+  return real_prctl(option, a[0], a[1], a[2], a[3]);
+}
 
 __attribute__((visibility("default"))) long syscall(long number, ...) noexcept {
   va_list ap;
