@@ -122,9 +122,9 @@ void on_alarm(int) {
 
 struct Peer {
   pid_t pid = -1;
-  int to = -1;    // its stdin
-  int from = -1;  // its stdout
-  std::string in; // reply bytes read, not consumed yet
+  int to = -1;     // its stdin
+  int from = -1;   // its stdout
+  std::string in;  // reply bytes read, not consumed yet
 };
 
 bool quiet_stderr = true;
@@ -149,8 +149,8 @@ Peer spawn(const std::vector<char*>& argv) {
   sigaddset(&def, SIGPIPE);
   sigaddset(&def, SIGALRM);
   posix_spawnattr_setsigdefault(&at, &def);
-  posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-                                    POSIX_SPAWN_SETSIGDEF);
+  posix_spawnattr_setflags(&at,
+                           POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   Peer p;
   int rc = posix_spawn(&p.pid, argv[0], &fa, &at, argv.data(), environ);
   posix_spawn_file_actions_destroy(&fa);
@@ -182,7 +182,9 @@ bool send_all(Peer& p, const char* data, std::size_t n) {
   return true;
 }
 
-bool send(Peer& p, std::string_view s) { return send_all(p, s.data(), s.size()); }
+bool send(Peer& p, std::string_view s) {
+  return send_all(p, s.data(), s.size());
+}
 
 // One whole reply (all its lines); its code, or -1 on EOF, error, timeout
 // or something that is not a reply.
@@ -334,8 +336,7 @@ int run_stream(const Options& o) {
       bool last = off + n == b.bytes.size();
       char cmd[64];
       int len = std::snprintf(cmd, sizeof cmd, "BDAT %zu%s\r\n", n, last ? " LAST" : "");
-      struct iovec iov[2] = {{cmd, static_cast<std::size_t>(len)},
-                             {b.bytes.data() + off, n}};
+      struct iovec iov[2] = {{cmd, static_cast<std::size_t>(len)}, {b.bytes.data() + off, n}};
       ssize_t w;
       do w = ::writev(p.to, iov, 2);
       while (w < 0 && errno == EINTR && !timed_out);
@@ -369,16 +370,19 @@ int run_stream(const Options& o) {
   bool good = verified(final_reply, b);
   long rss = vm_hwm_kb(p.pid);
   int status = -1;
-  if (send(p, "QUIT\r\n") && read_reply(p) == 221) status = finish(p);
-  else stop(p);
+  if (send(p, "QUIT\r\n") && read_reply(p) == 221)
+    status = finish(p);
+  else
+    stop(p);
   alarm(0);
   double secs = t1 - t0;
   double mib = static_cast<double>(b.bytes.size()) / (1024.0 * 1024.0);
   bool chunking = ehlo.find("CHUNKING") != std::string::npos;
-  std::printf("mode=%s ok=%d verified=%d timeout=0 bytes=%zu crc32c=%08x seconds=%.6f mibps=%.1f "
-              "rss_kb=%ld exit=%d chunking=%d pid=%d\n",
-              o.mode.c_str(), good && status == 0 ? 1 : 0, good ? 1 : 0, b.bytes.size(), b.crc,
-              secs, mib / secs, rss, status, chunking ? 1 : 0, static_cast<int>(p.pid));
+  std::printf(
+      "mode=%s ok=%d verified=%d timeout=0 bytes=%zu crc32c=%08x seconds=%.6f mibps=%.1f "
+      "rss_kb=%ld exit=%d chunking=%d pid=%d\n",
+      o.mode.c_str(), good && status == 0 ? 1 : 0, good ? 1 : 0, b.bytes.size(), b.crc, secs,
+      mib / secs, rss, status, chunking ? 1 : 0, static_cast<int>(p.pid));
   return good && status == 0 ? 0 : 1;
 }
 
@@ -412,9 +416,10 @@ int run_short(const Options& o) {
     ++good;
   }
   double secs = now() - t0;
-  std::printf("mode=short ok=1 verified=1 timeout=0 sessions=%d body=%zu seconds=%.6f "
-              "per_second=%.1f rss_kb=%ld\n",
-              good, b.bytes.size(), secs, good / secs, rss);
+  std::printf(
+      "mode=short ok=1 verified=1 timeout=0 sessions=%d body=%zu seconds=%.6f "
+      "per_second=%.1f rss_kb=%ld\n",
+      good, b.bytes.size(), secs, good / secs, rss);
   return 0;
 }
 
@@ -446,13 +451,20 @@ int main(int argc, char** argv) {
     }
     if (i + 1 >= argc) die("option needs a value");
     const char* v = argv[++i];
-    if (a == "--mode") o.mode = v;
-    else if (a == "--bytes") o.bytes = number(v);
-    else if (a == "--chunk") o.chunk = number(v);
-    else if (a == "--body") o.body = number(v);
-    else if (a == "--sessions") o.sessions = static_cast<int>(number(v));
-    else if (a == "--timeout") o.timeout = static_cast<int>(number(v));
-    else die("unknown option");
+    if (a == "--mode")
+      o.mode = v;
+    else if (a == "--bytes")
+      o.bytes = number(v);
+    else if (a == "--chunk")
+      o.chunk = number(v);
+    else if (a == "--body")
+      o.body = number(v);
+    else if (a == "--sessions")
+      o.sessions = static_cast<int>(number(v));
+    else if (a == "--timeout")
+      o.timeout = static_cast<int>(number(v));
+    else
+      die("unknown option");
   }
   for (; i < argc; ++i) o.prog.push_back(argv[i]);
   if (o.prog.empty() || (o.mode != "data" && o.mode != "bdat" && o.mode != "short") ||

@@ -32,8 +32,8 @@ inline std::uint32_t portable(std::uint32_t crc, const unsigned char* p, std::si
 
 #if defined(__x86_64__)
 __attribute__((target("sse4.2"))) inline std::uint32_t hardware(std::uint32_t crc,
-                                                                  const unsigned char* p,
-                                                                  std::size_t n) {
+                                                                const unsigned char* p,
+                                                                std::size_t n) {
   std::uint64_t c = crc;
   while (n >= 8) {
     std::uint64_t w;
@@ -64,7 +64,9 @@ class Crc32c {
 #endif
     state_ = crc_detail::portable(state_, p, n);
   }
-  std::uint32_t value() const { return ~state_; }
+  std::uint32_t value() const {
+    return ~state_;
+  }
 
  private:
   std::uint32_t state_ = 0xFFFFFFFFu;

@@ -61,7 +61,9 @@ struct Pipe {
   }
 };
 
-void nonblocking(int fd) { fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK); }
+void nonblocking(int fd) {
+  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+}
 
 Pipe up;    // our stdin -> the child's stdin
 Pipe down;  // the child's stdout -> our stdout
@@ -97,10 +99,22 @@ int main(int argc, char** argv) {
   while (!down.eof || !down.empty()) {
     struct pollfd p[4];
     int n = 0, i_in = -1, i_cin = -1, i_cout = -1, i_out = -1;
-    if (up_open && up.empty() && !up.eof) { i_in = n; p[n++] = {0, POLLIN, 0}; }
-    if (up_open && !up.empty()) { i_cin = n; p[n++] = {in[1], POLLOUT, 0}; }
-    if (down.empty() && !down.eof) { i_cout = n; p[n++] = {out[0], POLLIN, 0}; }
-    if (!down.empty()) { i_out = n; p[n++] = {1, POLLOUT, 0}; }
+    if (up_open && up.empty() && !up.eof) {
+      i_in = n;
+      p[n++] = {0, POLLIN, 0};
+    }
+    if (up_open && !up.empty()) {
+      i_cin = n;
+      p[n++] = {in[1], POLLOUT, 0};
+    }
+    if (down.empty() && !down.eof) {
+      i_cout = n;
+      p[n++] = {out[0], POLLIN, 0};
+    }
+    if (!down.empty()) {
+      i_out = n;
+      p[n++] = {1, POLLOUT, 0};
+    }
     if (n == 0) break;
     if (poll(p, static_cast<nfds_t>(n), -1) < 0) {
       if (errno == EINTR) continue;

@@ -83,9 +83,15 @@ class Sink {
     while (n > 0) {
       std::size_t used = 0;
       switch (mode_) {
-        case Mode::Command: used = command_bytes(p, n); break;
-        case Mode::Body: used = body_bytes(p, n); break;
-        case Mode::Chunk: used = chunk_bytes(p, n); break;
+        case Mode::Command:
+          used = command_bytes(p, n);
+          break;
+        case Mode::Body:
+          used = body_bytes(p, n);
+          break;
+        case Mode::Chunk:
+          used = chunk_bytes(p, n);
+          break;
       }
       p += used;
       n -= used;

@@ -58,7 +58,9 @@ __attribute__((visibility("default"))) int setrlimit64(__rlimit_resource_t resou
   return set_limit(static_cast<int>(resource), reinterpret_cast<const struct rlimit*>(r));
 }
 
-__attribute__((visibility("default"))) int seccomp_load(const void*) noexcept { return 0; }
+__attribute__((visibility("default"))) int seccomp_load(const void*) noexcept {
+  return 0;
+}
 
 __attribute__((visibility("default"))) int prctl(int option, ...) noexcept {
   va_list ap;

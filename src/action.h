@@ -20,9 +20,9 @@ enum class ControlProtocol {
 
 // What the driver tells the Session about the control channel.
 enum class ControlEvent {
-  Ready,  // TLS is up (current: the ack came; legacy: fd 5 written and closed)
-  Lost,   // the channel failed before anything reached the TLS wrapper
-  Failed, // the channel failed after the signal (bad ack, no ack, EOF)
+  Ready,   // TLS is up (current: the ack came; legacy: fd 5 written and closed)
+  Lost,    // the channel failed before anything reached the TLS wrapper
+  Failed,  // the channel failed after the signal (bad ack, no ack, EOF)
 };
 
 // The clocks the driver keeps; the Session says what an expiry means.

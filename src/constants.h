@@ -53,7 +53,7 @@ inline constexpr int kChildGraceMillis = 2000;
 
 // The jail (-J, -j): where, which ids without -j, how much memory.
 inline constexpr const char* kDefaultJailDir = "/var/lib/tlswrapper/empty";
-inline constexpr unsigned kJailIdBase = 140000000;  // + pid: unique per session
+inline constexpr unsigned kJailIdBase = 140000000;                // + pid: unique per session
 inline constexpr unsigned long kJailMemory = 64ul * 1024 * 1024;  // RLIMIT_DATA
 inline constexpr int kJailMaxDescriptor = 64;  // descriptors looked at when filling slots
 
@@ -69,7 +69,8 @@ inline constexpr int kExitChildStatus = -1;
 namespace reply {
 inline constexpr std::string_view kLineTooLong = "500 5.5.2 Line too long\r\n";
 inline constexpr std::string_view kTlsNotOffered = "502 5.5.1 STARTTLS not available\r\n";
-inline constexpr std::string_view kTlsArguments = "501 5.5.4 Syntax error (no parameters allowed)\r\n";
+inline constexpr std::string_view kTlsArguments =
+    "501 5.5.4 Syntax error (no parameters allowed)\r\n";
 inline constexpr std::string_view kTlsActive = "503 5.5.1 TLS already active\r\n";
 inline constexpr std::string_view kTlsTemporary =
     "454 4.7.0 TLS not available due to temporary reason\r\n";

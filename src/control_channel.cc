@@ -9,7 +9,9 @@
 namespace tws {
 
 namespace {
-bool is_open(int fd) { return fcntl(fd, F_GETFD) != -1; }
+bool is_open(int fd) {
+  return fcntl(fd, F_GETFD) != -1;
+}
 }  // namespace
 
 void ControlChannel::detect() {

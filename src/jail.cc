@@ -22,7 +22,9 @@ namespace tws {
 
 namespace {
 
-std::string failed(const char* what) { return std::string(what) + ": " + std::strerror(errno); }
+std::string failed(const char* what) {
+  return std::string(what) + ": " + std::strerror(errno);
+}
 
 bool limit(int resource, rlim_t value) {
   struct rlimit r = {value, value};
@@ -53,7 +55,9 @@ bool install_filter(std::string* err) {
 
 }  // namespace
 
-uid_t jail_id_for(pid_t pid) { return kJailIdBase + static_cast<uid_t>(pid); }
+uid_t jail_id_for(pid_t pid) {
+  return kJailIdBase + static_cast<uid_t>(pid);
+}
 
 bool jail_possible(const JailSettings& s, std::string* err) {
   if (geteuid() != 0) {

@@ -14,7 +14,7 @@
 namespace tws {
 
 struct JailSettings {
-  std::string dir;  // -J
+  std::string dir;            // -J
   bool have_account = false;  // -j given
   uid_t uid = 0;
   gid_t gid = 0;

@@ -31,7 +31,8 @@ std::string loggable_command(std::string_view line, bool is_auth, std::size_t ma
   std::size_t verb_end = line.find_first_of(" \t");
   if (verb_end == std::string_view::npos) return printable(line, max);
   std::size_t mech = line.find_first_not_of(" \t", verb_end);
-  std::size_t mech_end = mech == std::string_view::npos ? line.size() : line.find_first_of(" \t", mech);
+  std::size_t mech_end =
+      mech == std::string_view::npos ? line.size() : line.find_first_of(" \t", mech);
   if (mech_end == std::string_view::npos) mech_end = line.size();
   std::string out = printable(line.substr(0, mech_end), max);
   if (mech_end < line.size()) out += " [redacted]";

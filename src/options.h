@@ -10,15 +10,15 @@
 namespace tws {
 
 struct Options {
-  int verbosity = 1;           // 0 with -q; +1 per -v, at most 4 (-vvv)
+  int verbosity = 1;                             // 0 with -q; +1 per -v, at most 4 (-vvv)
   int session_timeout = kDefaultSessionTimeout;  // -t seconds
   int io_timeout = kDefaultIoTimeout;            // -T seconds
-  std::string child_user;      // -u user
-  std::string jail_dir = kDefaultJailDir;  // -J dir
-  std::string jail_user;       // -j user (empty: an id of the session's own)
-  std::string greylist;        // -g host:port (empty: no greylisting)
-  bool greylist_fail_closed = false;  // -c (fail-closed) / -C (fail-open, default)
-  std::vector<std::string> prog;  // prog and its arguments
+  std::string child_user;                        // -u user
+  std::string jail_dir = kDefaultJailDir;        // -J dir
+  std::string jail_user;                         // -j user (empty: an id of the session's own)
+  std::string greylist;                          // -g host:port (empty: no greylisting)
+  bool greylist_fail_closed = false;             // -c (fail-closed) / -C (fail-open, default)
+  std::vector<std::string> prog;                 // prog and its arguments
 };
 
 // Fills *out, or returns false with a message in *err.

@@ -15,7 +15,6 @@
 
 namespace tws {
 
-
 bool parse_host_port(std::string_view text, std::string* host, std::string* port) {
   std::size_t colon;
   if (!text.empty() && text.front() == '[') {
@@ -91,7 +90,9 @@ bool PolicyClient::connect_socket(std::string* err) {
   return true;
 }
 
-bool PolicyClient::connect_now(std::string* err) { return connect_socket(err); }
+bool PolicyClient::connect_now(std::string* err) {
+  return connect_socket(err);
+}
 
 PolicyClient::Read PolicyClient::read_answer(PolicyVerdict* v, bool* got_bytes, std::string* why) {
   PolicyAnswerReader reader;
@@ -106,7 +107,8 @@ PolicyClient::Read PolicyClient::read_answer(PolicyVerdict* v, bool* got_bytes, 
       auto status = reader.feed(std::string_view(buf, static_cast<std::size_t>(r)), &used);
       if (status == PolicyAnswerReader::Status::Done) {
         *v = reader.verdict();
-        if (v->kind == PolicyVerdict::Kind::Failure) *why = "unreadable answer from the greylist server";
+        if (v->kind == PolicyVerdict::Kind::Failure)
+          *why = "unreadable answer from the greylist server";
         if (used != static_cast<std::size_t>(r)) {
           *why = "greylist server sent more than one answer";
           v->kind = PolicyVerdict::Kind::Failure;
@@ -148,7 +150,8 @@ PolicyVerdict PolicyClient::ask(std::string_view request, std::string* why) {
     if (!connected_ && !connect_socket(why)) return PolicyVerdict{};
     PolicyVerdict v;
     bool got_bytes = false;
-    Read r = write_all(sock_.get(), request, timeout_ms_) ? read_answer(&v, &got_bytes, why) : Read::Closed;
+    Read r = write_all(sock_.get(), request, timeout_ms_) ? read_answer(&v, &got_bytes, why)
+                                                          : Read::Closed;
     if (r == Read::Done) return v;
     connected_ = false;  // spent: the next lookup connects afresh
     if (r == Read::Closed && reused && !got_bytes && !given_up_) continue;

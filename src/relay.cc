@@ -20,14 +20,21 @@ namespace tws {
 
 namespace {
 
-void set_nonblocking(int fd) { fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK); }
+void set_nonblocking(int fd) {
+  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+}
 
 }  // namespace
 
 Relay::Relay(Session& session, ChildProcess& child, ControlChannel& control, const Logger& log,
              RelayLimits limits, PolicyClient* policy)
-    : session_(session), child_(child), control_(control), log_(log), limits_(limits),
-      policy_(policy), in_(new char[kReadSize]) {}
+    : session_(session),
+      child_(child),
+      control_(control),
+      log_(log),
+      limits_(limits),
+      policy_(policy),
+      in_(new char[kReadSize]) {}
 
 // ---------------------------------------------------------------------------
 // Actions.
@@ -178,9 +185,9 @@ void Relay::drain_client() {
 // Reading.
 
 void Relay::feed_client() {
-  while (!exit_requested_ && in_end_ > in_begin_ && session_.wants_client() &&
-         to_child_.empty()) {
-    std::size_t n = session_.on_client(std::string_view(in_.get() + in_begin_, in_end_ - in_begin_));
+  while (!exit_requested_ && in_end_ > in_begin_ && session_.wants_client() && to_child_.empty()) {
+    std::size_t n =
+        session_.on_client(std::string_view(in_.get() + in_begin_, in_end_ - in_begin_));
     perform();  // writes (or copies) every view into in_ before it moves
     in_begin_ += n;
     if (drop_buffered_) in_begin_ = in_end_;
@@ -238,8 +245,8 @@ void Relay::read_ack() {
   control_.close_ack();
   bool ok = r == 1 && byte == 0;
   if (!ok)
-    log_.write(LogLevel::Error, r == 1 ? "TLS wrapper sent a wrong ack byte"
-                                       : "TLS wrapper closed the ack channel");
+    log_.write(LogLevel::Error,
+               r == 1 ? "TLS wrapper sent a wrong ack byte" : "TLS wrapper closed the ack channel");
   session_.on_control(ok ? ControlEvent::Ready : ControlEvent::Failed);
   perform();
 }
@@ -301,7 +308,8 @@ int Relay::run() {
 
     Deadline d = next_deadline();
     std::int64_t left = d.at - now_ms();
-    int ready = left > 0 ? poll(fds, used, static_cast<int>(std::min<std::int64_t>(left, 60000))) : 0;
+    int ready =
+        left > 0 ? poll(fds, used, static_cast<int>(std::min<std::int64_t>(left, 60000))) : 0;
     if (ready < 0) {
       if (errno == EINTR) continue;
       log_.write(LogLevel::Error, std::string("poll: ") + std::strerror(errno));

@@ -80,16 +80,28 @@ class Session {
   struct Pending {
     enum class Kind {
       // entries completed by a child reply
-      Greeting, Ehlo, Helo, Mail, Rcpt, Rset, Noop, Quit,
-      Held,          // DATA, AUTH, SASL data, unknown verbs: the reply says what follows
-      Chunk, ChunkLast, Message,
+      Greeting,
+      Ehlo,
+      Helo,
+      Mail,
+      Rcpt,
+      Rset,
+      Noop,
+      Quit,
+      Held,  // DATA, AUTH, SASL data, unknown verbs: the reply says what follows
+      Chunk,
+      ChunkLast,
+      Message,
       SwallowReset,  // the helper's own RSET after TLS: the reply is not relayed
       // entries the helper carries out itself when they reach the head
-      LocalReply, StartTls, Policy, Close,
+      LocalReply,
+      StartTls,
+      Policy,
+      Close,
     };
     Kind kind;
-    std::string text;  // address, helo name, reply text or held RCPT line
-    std::string extra; // Policy: the recipient address
+    std::string text;   // address, helo name, reply text or held RCPT line
+    std::string extra;  // Policy: the recipient address
     bool expects_reply() const { return kind < Kind::LocalReply; }
   };
 
@@ -113,7 +125,9 @@ class Session {
   void emit(Action::Kind kind, std::string_view bytes, bool copy);
   void log(LogLevel level, std::string message);
   bool logs(LogLevel level) const { return level <= config_.log_level; }
-  bool mid_message() const { return mode_ == Mode::Body || (mode_ == Mode::Chunk && chunk_forward_); }
+  bool mid_message() const {
+    return mode_ == Mode::Body || (mode_ == Mode::Chunk && chunk_forward_);
+  }
 
   SessionConfig config_;
   std::vector<Action> actions_;
@@ -132,9 +146,9 @@ class Session {
   std::size_t reply_lines_ = 0;
   bool ehlo_rewrite_ = false;
   bool ehlo_chunking_ = false;
-  std::string held_line_;     // EHLO: the last kept line, its separator still open
+  std::string held_line_;  // EHLO: the last kept line, its separator still open
   ReplySeparator held_separator_ = ReplySeparator::End;
-  std::string last_reply_;    // the final line of the last reply, for the log
+  std::string last_reply_;  // the final line of the last reply, for the log
 
   // Control channel and TLS.
   bool control_lost_ = false;

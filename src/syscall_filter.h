@@ -5,10 +5,13 @@
 // and no library loaded, at the start of every session.
 #pragma once
 
-#define TWS_ALLOWED_SYSCALLS(X)                                                        \
-  X(read) X(write) X(close) X(dup2) X(dup3) X(poll) X(ppoll) X(fcntl) X(clock_gettime) \
-  X(clock_nanosleep) X(nanosleep) X(wait4) X(waitid) X(kill) X(brk) X(mmap) X(munmap) \
-  X(mremap) X(madvise) X(futex) X(rt_sigreturn) X(rt_sigprocmask) X(getpid) X(gettid) \
-  X(tgkill) X(restart_syscall) X(exit) X(exit_group)                                   \
-  /* the greylist socket, made before the jail, reconnected in place */               \
+// clang-format off
+#define TWS_ALLOWED_SYSCALLS(X)                                         \
+  X(read) X(write) X(close) X(dup2) X(dup3) X(poll) X(ppoll) X(fcntl)   \
+  X(clock_gettime) X(clock_nanosleep) X(nanosleep) X(wait4) X(waitid)   \
+  X(kill) X(brk) X(mmap) X(munmap) X(mremap) X(madvise) X(futex)        \
+  X(rt_sigreturn) X(rt_sigprocmask) X(getpid) X(gettid) X(tgkill)       \
+  X(restart_syscall) X(exit) X(exit_group)                              \
+  /* the greylist socket, made before the jail, reconnected in place */ \
   X(connect) X(getsockopt)
+// clang-format on

@@ -13,11 +13,11 @@
 int main() {
   scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
   if (ctx == nullptr) return 1;
-  // Not every name is a system call on every architecture (< 0): skipped.
-#define TWS_ALLOW(name)                                                      \
+    // Not every name is a system call on every architecture (< 0): skipped.
+#define TWS_ALLOW(name)                                                                       \
   if (SCMP_SYS(name) >= 0 && seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(name), 0) != 0) { \
-    std::fprintf(stderr, "cannot allow %s\n", #name);                         \
-    return 1;                                                                \
+    std::fprintf(stderr, "cannot allow %s\n", #name);                                         \
+    return 1;                                                                                 \
   }
   TWS_ALLOWED_SYSCALLS(TWS_ALLOW)
 #undef TWS_ALLOW

@@ -16,7 +16,9 @@ struct VerbCase {
   Verb verb;
   const char* args;
 };
-std::ostream& operator<<(std::ostream& os, const VerbCase& c) { return os << '"' << c.line << '"'; }
+std::ostream& operator<<(std::ostream& os, const VerbCase& c) {
+  return os << '"' << c.line << '"';
+}
 
 const VerbCase kVerbs[] = {
     {"EHLO client.example", Verb::Ehlo, "client.example"},
@@ -77,7 +79,9 @@ struct PathCase {
   const char* address;
   const char* params;
 };
-std::ostream& operator<<(std::ostream& os, const PathCase& c) { return os << '"' << c.line << '"'; }
+std::ostream& operator<<(std::ostream& os, const PathCase& c) {
+  return os << '"' << c.line << '"';
+}
 
 const PathCase kPaths[] = {
     {"MAIL FROM:<a@b.example>", true, "a@b.example", ""},

@@ -74,7 +74,7 @@ BOOST_AUTO_TEST_CASE(no_files_no_sockets_no_forks_no_root) {
   int status = in_jail(s, [] {
     int failures = 0;
     if (getuid() == 0 || getgid() == 0) failures |= 1;
-    if (open("/etc/passwd", O_RDONLY) >= 0) failures |= 2;          // chroot
+    if (open("/etc/passwd", O_RDONLY) >= 0) failures |= 2;  // chroot
     if (open("/new-file", O_WRONLY | O_CREAT, 0600) >= 0) failures |= 4;
     if (socket(AF_INET, SOCK_STREAM, 0) >= 0 || errno != EMFILE) failures |= 8;
     int p[2];
@@ -122,9 +122,7 @@ BOOST_AUTO_TEST_CASE(other_system_calls_kill) {
   });
   BOOST_TEST(WIFSIGNALED(status));
   BOOST_TEST(WTERMSIG(status) == SIGSYS);
-  status = in_jail(s, [] {
-    return getuid() == 12345 ? 1 : 0;
-  });
+  status = in_jail(s, [] { return getuid() == 12345 ? 1 : 0; });
   BOOST_TEST(WIFSIGNALED(status));
   BOOST_TEST(WTERMSIG(status) == SIGSYS);
 }

@@ -35,7 +35,8 @@ BOOST_AUTO_TEST_CASE(defaults) {
 BOOST_AUTO_TEST_CASE(attached_separate_grouped) {
   Options o;
   std::string err;
-  BOOST_TEST(parse({"-T2", "-t", "30", "-vv", "-u", "qmaild", "-J/j", "-j", "jailer", "prog"}, &o, &err));
+  BOOST_TEST(
+      parse({"-T2", "-t", "30", "-vv", "-u", "qmaild", "-J/j", "-j", "jailer", "prog"}, &o, &err));
   BOOST_TEST(o.io_timeout == 2);
   BOOST_TEST(o.session_timeout == 30);
   BOOST_TEST(o.verbosity == 3);

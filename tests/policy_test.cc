@@ -55,8 +55,10 @@ BOOST_AUTO_TEST_CASE(size_parameter_found_without_case) {
 
 BOOST_AUTO_TEST_CASE(actions_decode) {
   using K = PolicyVerdict::Kind;
-  for (const char* pass : {"DUNNO", "OK", "PREPEND X-Greylist: delayed", "WARN x", "INFO y", "dunno"})
-    BOOST_TEST(static_cast<int>(decode_policy_action(pass).kind) == static_cast<int>(K::Pass), pass);
+  for (const char* pass :
+       {"DUNNO", "OK", "PREPEND X-Greylist: delayed", "WARN x", "INFO y", "dunno"})
+    BOOST_TEST(static_cast<int>(decode_policy_action(pass).kind) == static_cast<int>(K::Pass),
+               pass);
   PolicyVerdict v = decode_policy_action("DEFER_IF_PERMIT Greylisted, see http://x/");
   BOOST_TEST(static_cast<int>(v.kind) == static_cast<int>(K::Defer));
   BOOST_TEST(v.reply == "450 4.7.1 Greylisted, see http://x/\r\n");
@@ -72,7 +74,8 @@ BOOST_AUTO_TEST_CASE(actions_decode) {
   BOOST_TEST(static_cast<int>(v.kind) == static_cast<int>(K::Reject));
   BOOST_TEST(v.reply.substr(0, 4) == "554 ");
   for (const char* bad : {"", "garbage", "250 ok", "6xx", "45", "DEFERRED"})
-    BOOST_TEST(static_cast<int>(decode_policy_action(bad).kind) == static_cast<int>(K::Failure), bad);
+    BOOST_TEST(static_cast<int>(decode_policy_action(bad).kind) == static_cast<int>(K::Failure),
+               bad);
 }
 
 BOOST_AUTO_TEST_CASE(answers_read_to_the_empty_line_in_pieces) {
@@ -100,7 +103,8 @@ BOOST_AUTO_TEST_CASE(oversized_and_garbage_answers_fail) {
   BOOST_TEST(static_cast<int>(g.verdict().kind) == static_cast<int>(PolicyVerdict::Kind::Failure));
   PolicyAnswerReader two;
   two.feed("action=DUNNO\naction=REJECT\n\n", &used);
-  BOOST_TEST(static_cast<int>(two.verdict().kind) == static_cast<int>(PolicyVerdict::Kind::Failure));
+  BOOST_TEST(static_cast<int>(two.verdict().kind) ==
+             static_cast<int>(PolicyVerdict::Kind::Failure));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

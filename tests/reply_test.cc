@@ -46,14 +46,20 @@ BOOST_AUTO_TEST_CASE(long_text_passes) {
 }
 
 BOOST_AUTO_TEST_CASE(ehlo_keywords) {
-  BOOST_TEST(static_cast<int>(parse_ehlo_keyword("STARTTLS")) == static_cast<int>(EhloKeyword::StartTls));
-  BOOST_TEST(static_cast<int>(parse_ehlo_keyword("starttls")) == static_cast<int>(EhloKeyword::StartTls));
-  BOOST_TEST(static_cast<int>(parse_ehlo_keyword("StartTLS ")) == static_cast<int>(EhloKeyword::StartTls));
-  BOOST_TEST(static_cast<int>(parse_ehlo_keyword("CHUNKING")) == static_cast<int>(EhloKeyword::Chunking));
-  BOOST_TEST(static_cast<int>(parse_ehlo_keyword("chunking")) == static_cast<int>(EhloKeyword::Chunking));
+  BOOST_TEST(static_cast<int>(parse_ehlo_keyword("STARTTLS")) ==
+             static_cast<int>(EhloKeyword::StartTls));
+  BOOST_TEST(static_cast<int>(parse_ehlo_keyword("starttls")) ==
+             static_cast<int>(EhloKeyword::StartTls));
+  BOOST_TEST(static_cast<int>(parse_ehlo_keyword("StartTLS ")) ==
+             static_cast<int>(EhloKeyword::StartTls));
+  BOOST_TEST(static_cast<int>(parse_ehlo_keyword("CHUNKING")) ==
+             static_cast<int>(EhloKeyword::Chunking));
+  BOOST_TEST(static_cast<int>(parse_ehlo_keyword("chunking")) ==
+             static_cast<int>(EhloKeyword::Chunking));
   for (const char* other : {"STARTTLSX", "XSTARTTLS", "START TLS", "SIZE 1000", "PIPELINING", "",
                             "CHUNKINGS", "8BITMIME"})
-    BOOST_TEST(static_cast<int>(parse_ehlo_keyword(other)) == static_cast<int>(EhloKeyword::Other), other);
+    BOOST_TEST(static_cast<int>(parse_ehlo_keyword(other)) == static_cast<int>(EhloKeyword::Other),
+               other);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -138,8 +138,9 @@ BOOST_AUTO_TEST_CASE(auth_data_never_reaches_a_log) {
   h.child("334 UGFzc3dvcmQ6\r\n");
   h.client("cGFzc3dvcmQ=\r\n");
   h.child("235 ok\r\n");
-  BOOST_TEST(h.to_child ==
-             "AUTH PLAIN c2VjcmV0AHNlY3JldABzZWNyZXQ=\r\nAUTH LOGIN\r\ndXNlcm5hbWU=\r\ncGFzc3dvcmQ=\r\n");
+  BOOST_TEST(
+      h.to_child ==
+      "AUTH PLAIN c2VjcmV0AHNlY3JldABzZWNyZXQ=\r\nAUTH LOGIN\r\ndXNlcm5hbWU=\r\ncGFzc3dvcmQ=\r\n");
   bool saw_auth = false;
   for (const std::string& l : h.logs) {
     BOOST_TEST(l.find("c2VjcmV0") == std::string::npos, l);

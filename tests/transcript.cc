@@ -81,12 +81,24 @@ std::string unescape(std::string_view t) {
     }
     if (++i >= t.size()) throw std::runtime_error("dangling backslash");
     switch (t[i]) {
-      case 'r': out += '\r'; break;
-      case 'n': out += '\n'; break;
-      case 't': out += '\t'; break;
-      case '0': out += '\0'; break;
-      case '\\': out += '\\'; break;
-      case 's': out += ' '; break;
+      case 'r':
+        out += '\r';
+        break;
+      case 'n':
+        out += '\n';
+        break;
+      case 't':
+        out += '\t';
+        break;
+      case '0':
+        out += '\0';
+        break;
+      case '\\':
+        out += '\\';
+        break;
+      case 's':
+        out += ' ';
+        break;
       case 'x': {
         if (i + 2 >= t.size()) throw std::runtime_error("short \\x");
         out += static_cast<char>(hex(t[i + 1]) * 16 + hex(t[i + 2]));
@@ -116,10 +128,14 @@ std::string escape(std::string_view bytes) {
   std::string out;
   for (char c : bytes) {
     unsigned char u = static_cast<unsigned char>(c);
-    if (c == '\r') out += "\\r";
-    else if (c == '\n') out += "\\n";
-    else if (c == '\\') out += "\\\\";
-    else if (u >= 0x20 && u < 0x7f) out += c;
+    if (c == '\r')
+      out += "\\r";
+    else if (c == '\n')
+      out += "\\n";
+    else if (c == '\\')
+      out += "\\\\";
+    else if (u >= 0x20 && u < 0x7f)
+      out += c;
     else {
       out += "\\x";
       out += kHex[u >> 4];
@@ -183,13 +199,27 @@ void Harness::perform() {
   for (const Action& a : session_.actions()) {
     if (exited) throw std::runtime_error("action after exit");
     switch (a.kind) {
-      case Action::Kind::ToChild: to_child += a.bytes(); break;
-      case Action::Kind::ToClient: to_client += a.bytes(); break;
-      case Action::Kind::ToControl: to_control += a.bytes(); break;
-      case Action::Kind::CloseControl: to_control += "[close]"; break;
-      case Action::Kind::AwaitTls: awaiting_tls = true; break;
-      case Action::Kind::AskPolicy: to_policy += a.bytes(); break;
-      case Action::Kind::Log: logs.emplace_back(a.bytes()); break;
+      case Action::Kind::ToChild:
+        to_child += a.bytes();
+        break;
+      case Action::Kind::ToClient:
+        to_client += a.bytes();
+        break;
+      case Action::Kind::ToControl:
+        to_control += a.bytes();
+        break;
+      case Action::Kind::CloseControl:
+        to_control += "[close]";
+        break;
+      case Action::Kind::AwaitTls:
+        awaiting_tls = true;
+        break;
+      case Action::Kind::AskPolicy:
+        to_policy += a.bytes();
+        break;
+      case Action::Kind::Log:
+        logs.emplace_back(a.bytes());
+        break;
       case Action::Kind::Exit:
         exited = true;
         exit_status = a.status;
@@ -277,18 +307,25 @@ std::vector<std::string> run_case(const Case& c, std::size_t split) {
   try {
     h.perform();  // actions the constructor may have queued
     for (const Step& s : c.steps) {
-      if (s.key == "client") h.client(s.value);
-      else if (s.key == "child") h.child(s.value);
-      else if (s.key == "event") h.event(s.value);
-      else if (s.key == "to-child") check(s, h.to_child, "child");
-      else if (s.key == "to-client") check(s, h.to_client, "client");
-      else if (s.key == "to-control") check(s, h.to_control, "control");
-      else if (s.key == "to-policy") check(s, h.to_policy, "policy server");
+      if (s.key == "client")
+        h.client(s.value);
+      else if (s.key == "child")
+        h.child(s.value);
+      else if (s.key == "event")
+        h.event(s.value);
+      else if (s.key == "to-child")
+        check(s, h.to_child, "child");
+      else if (s.key == "to-client")
+        check(s, h.to_client, "client");
+      else if (s.key == "to-control")
+        check(s, h.to_control, "control");
+      else if (s.key == "to-policy")
+        check(s, h.to_policy, "policy server");
       else if (s.key == "exit") {
         std::string want = s.value;
-        std::string got = !h.exited ? "none"
+        std::string got = !h.exited                           ? "none"
                           : h.exit_status == kExitChildStatus ? "child"
-                                                               : std::to_string(h.exit_status);
+                                                              : std::to_string(h.exit_status);
         if (h.abort_child) got += " abort";
         if (got != want) fail(s, "exit " + got + ", expected " + want);
         h.exited = false;  // checked

@@ -65,7 +65,7 @@ class Harness {
   void client(std::string_view bytes);
   void child(std::string_view bytes);
   void event(std::string_view what);  // the `event:` syntax above
-  void perform();  // carries out (records) the Session's actions
+  void perform();                     // carries out (records) the Session's actions
 
   Session& session() { return session_; }
   std::string to_child, to_client, to_control, to_policy;

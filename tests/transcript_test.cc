@@ -19,7 +19,9 @@ const std::vector<Case>& vectors() {
 
 BOOST_AUTO_TEST_SUITE(transcript)
 
-BOOST_AUTO_TEST_CASE(there_are_vectors) { BOOST_TEST(vectors().size() >= 100u); }
+BOOST_AUTO_TEST_CASE(there_are_vectors) {
+  BOOST_TEST(vectors().size() >= 100u);
+}
 
 BOOST_DATA_TEST_CASE(replay, bdata::make(vectors()) * bdata::make({0, 1, 7}), vector, split) {
   for (const std::string& f : tws::test::run_case(vector, static_cast<std::size_t>(split)))
