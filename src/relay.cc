@@ -190,9 +190,7 @@ void Relay::feed_client() {
         session_.on_client(std::string_view(in_.get() + in_begin_, in_end_ - in_begin_));
     perform();  // writes (or copies) every view into in_ before it moves
     in_begin_ += n;
-    if (drop_buffered_) in_begin_ = in_end_;
-    drop_buffered_ = false;
-    if (n == 0) break;
+    if (n == 0 || drop_buffered_) break;
   }
   if (drop_buffered_) in_begin_ = in_end_;
   drop_buffered_ = false;
