@@ -3,6 +3,10 @@
 
 namespace tws {
 
+namespace {
+constexpr std::size_t kMaxMechanismName = 20;
+}  // namespace
+
 std::string printable(std::string_view bytes, std::size_t max) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
@@ -27,15 +31,20 @@ std::string printable(std::string_view bytes, std::size_t max) {
 
 std::string loggable_command(std::string_view line, bool is_auth, std::size_t max) {
   if (!is_auth) return printable(line, max);
-  // "AUTH" SP mechanism [SP initial-response]
-  std::size_t verb_end = line.find_first_of(" \t");
-  if (verb_end == std::string_view::npos) return printable(line, max);
-  std::size_t mech = line.find_first_not_of(" \t", verb_end);
-  std::size_t mech_end =
-      mech == std::string_view::npos ? line.size() : line.find_first_of(" \t", mech);
-  if (mech_end == std::string_view::npos) mech_end = line.size();
-  std::string out = printable(line.substr(0, mech_end), max);
-  if (mech_end < line.size()) out += " [redacted]";
+  // "AUTH", white space as the command machine takes it (SP, TAB, CR), a
+  // SASL mechanism name (RFC 4422: at most 20 of A-Z 0-9 - _), and then
+  // perhaps an initial response, which is never shown.
+  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r'; };
+  auto mech_char = [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_';
+  };
+  std::size_t end = 4;
+  while (end < line.size() && space(line[end])) ++end;
+  std::size_t mech = end;
+  while (end < line.size() && end - mech < kMaxMechanismName && mech_char(line[end])) ++end;
+  std::string out = printable(line.substr(0, end), max);
+  if (end < line.size()) out += " [redacted]";
   return out;
 }
 

@@ -151,6 +151,18 @@ BOOST_AUTO_TEST_CASE(auth_data_never_reaches_a_log) {
   BOOST_TEST(saw_auth);
 }
 
+BOOST_AUTO_TEST_CASE(auth_initial_response_hidden_whatever_the_white_space) {
+  Harness h(config(ControlProtocol::None, LogLevel::Trace), 0);
+  greet(h);
+  for (const char* line :
+       {"auth\r.\rgin dXNlcg==\r\n", "AUTH\tPLAIN\rdXNlcg==\r\n",
+        "AUTH PLAINdXNlcg==dXNlcg==dXNlcg==\r\n", "AUTH  \r PLAIN  dXNlcg==\r\n"}) {
+    h.client(line);
+    h.child("535 no\r\n");
+  }
+  for (const std::string& l : h.logs) BOOST_TEST(l.find("dXNlcg==") == std::string::npos, l);
+}
+
 BOOST_AUTO_TEST_CASE(transaction_log_line) {
   Harness h(config(ControlProtocol::None, LogLevel::Info), 0);
   greet(h);
