@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "body_reference.h"
 #include "fuzz_target.h"
 #include "smtp_grammar.h"
 
@@ -26,43 +27,7 @@ namespace {
 
 using tws::fuzz::check;
 
-struct Scanned {
-  std::string out;
-  std::size_t consumed = 0;
-  bool finished = false;
-};
-
-Scanned reference(std::string_view in) {
-  Scanned r;
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    char c = in[i];
-    if (c == '.') {
-      bool at_start = i == 0;
-      char p1 = at_start ? '\n' : in[i - 1];
-      bool proper = at_start || (p1 == '\n' && i >= 2 && in[i - 2] == '\r');
-      bool after_break = p1 == '\r' || p1 == '\n';
-      if (after_break) {
-        if (i + 1 >= in.size()) return r;  // undecided: held back
-        char n1 = in[i + 1];
-        if (n1 == '\r' || n1 == '\n') {
-          if (proper && n1 == '\r') {
-            if (i + 2 >= in.size()) return r;
-            if (in[i + 2] == '\n') {
-              r.out += ".\r\n";
-              r.consumed = i + 3;
-              r.finished = true;
-              return r;
-            }
-          }
-          r.out += "..";
-          continue;
-        }
-      }
-    }
-    r.out += c;
-  }
-  return r;
-}
+using tws::test::Scanned;
 
 }  // namespace
 
@@ -103,7 +68,7 @@ TWS_FUZZ_TARGET(data) {
     from = to;
   }
 
-  Scanned want = reference(body);
+  Scanned want = tws::test::reference_body(body);
   check(s.finished() == want.finished, "data: ends differently from the reference");
   check(out == want.out, "data: output differs from the reference");
   check(consumed == (want.finished ? want.consumed : body.size()), "data: consumed differs");

@@ -100,6 +100,7 @@
 #include <vector>
 
 #include "action.h"
+#include "body_reference.h"
 #include "constants.h"
 #include "fuzz_target.h"
 #include "heap_meter.h"
@@ -154,41 +155,9 @@ std::string_view content_of(std::string_view raw) {
   return raw;
 }
 
-// ---- B1's reference: the rule spelled out byte by byte.
-struct Scanned {
-  std::string out;
-  bool finished = false;
-};
-
-Scanned reference_body(std::string_view in) {
-  Scanned r;
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    char c = in[i];
-    if (c == '.') {
-      bool at_start = i == 0;
-      char p1 = at_start ? '\n' : in[i - 1];
-      bool proper = at_start || (p1 == '\n' && i >= 2 && in[i - 2] == '\r');
-      if (p1 == '\r' || p1 == '\n') {
-        if (i + 1 >= in.size()) return r;
-        char n1 = in[i + 1];
-        if (n1 == '\r' || n1 == '\n') {
-          if (proper && n1 == '\r') {
-            if (i + 2 >= in.size()) return r;
-            if (in[i + 2] == '\n') {
-              r.out += ".\r\n";
-              r.finished = true;
-              return r;
-            }
-          }
-          r.out += "..";
-          continue;
-        }
-      }
-    }
-    r.out += c;
-  }
-  return r;
-}
+// ---- B1's reference: tests/body_reference.h.
+using tws::test::reference_body;
+using tws::test::Scanned;
 
 // The helper's own reply lines (R2).
 bool helper_line(std::string_view line, const std::vector<std::string>& policy_replies) {

@@ -6,52 +6,14 @@
 #include <string>
 #include <vector>
 
+#include "body_reference.h"
 #include "smtp_grammar.h"
 
 using namespace tws;
 
 namespace {
 
-struct Scanned {
-  std::string out;
-  std::size_t consumed = 0;
-  bool finished = false;
-};
-
-// The rule, spelled out byte by byte: a dot right after a line break (or at
-// the start) and right before a CR or LF is the end of the body when it is
-// CRLF . CRLF, and otherwise gets a second dot.
-Scanned reference(const std::string& in) {
-  Scanned r;
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    char c = in[i];
-    if (c == '.') {
-      bool at_start = i == 0;
-      char p1 = at_start ? '\n' : in[i - 1];
-      bool proper = at_start || (p1 == '\n' && i >= 2 && in[i - 2] == '\r');
-      bool after_break = p1 == '\r' || p1 == '\n';
-      if (after_break) {
-        if (i + 1 >= in.size()) return r;  // undecided: held back
-        char n1 = in[i + 1];
-        if (n1 == '\r' || n1 == '\n') {
-          if (proper && n1 == '\r') {
-            if (i + 2 >= in.size()) return r;
-            if (in[i + 2] == '\n') {
-              r.out += ".\r\n";
-              r.consumed = i + 3;
-              r.finished = true;
-              return r;
-            }
-          }
-          r.out += "..";
-          continue;
-        }
-      }
-    }
-    r.out += c;
-  }
-  return r;
-}
+using test::Scanned;
 
 Scanned scan_in_pieces(const std::string& in, const std::vector<std::size_t>& cuts) {
   DataScanner s;
@@ -72,7 +34,7 @@ Scanned scan_in_pieces(const std::string& in, const std::vector<std::size_t>& cu
 }
 
 void expect_same(const std::string& body, const std::vector<std::size_t>& cuts) {
-  Scanned want = reference(body);
+  Scanned want = test::reference_body(body);
   Scanned got = scan_in_pieces(body, cuts);
   BOOST_TEST(got.finished == want.finished);
   // Unfinished, both hold back the same undecided dot (and CR).

@@ -846,9 +846,9 @@ def run_tests(tests, argv):
             continue
         t0 = time.time()
         try:
-            fn()
+            note = fn()
             passed += 1
-            print("ok    %s (%.1fs)" % (fn.__name__, time.time() - t0))
+            print("ok    %s (%.1fs)%s" % (fn.__name__, time.time() - t0, "\n    " + note if note else ""))
         except Exception as e:
             failed += 1
             print("FAIL  %s: %s" % (fn.__name__, e))

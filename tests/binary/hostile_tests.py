@@ -509,25 +509,7 @@ def main():
     with open(HELPER, "rb") as f:
         if b"__asan_init" in f.read():
             MEMORY_LIMIT_KB *= 4
-    wanted = set(sys.argv[2:])
-    passed = failed = 0
-    for fn in TESTS:
-        if wanted and fn.__name__ not in wanted:
-            continue
-        t0 = time.time()
-        try:
-            note = fn()
-            passed += 1
-            print("ok    %s (%.1fs)%s" % (fn.__name__, time.time() - t0, "\n    " + note if note else ""))
-        except Exception as e:
-            failed += 1
-            print("FAIL  %s: %s" % (fn.__name__, e))
-            if not isinstance(e, Failure):
-                traceback.print_exc()
-        sys.stdout.flush()
-    print("%d passed, %d failed" % (passed, failed))
-    sys.exit(1 if failed else 0)
-
+    helper_tests.run_tests(TESTS, sys.argv)
 
 if __name__ == "__main__":
     main()
