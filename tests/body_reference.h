@@ -18,35 +18,51 @@ struct Scanned {
   bool finished = false;
 };
 
-inline Scanned reference_body(std::string_view in) {
-  Scanned r;
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    char c = in[i];
-    if (c == '.') {
-      bool at_start = i == 0;
-      char p1 = at_start ? '\n' : in[i - 1];
-      bool proper = at_start || (p1 == '\n' && i >= 2 && in[i - 2] == '\r');
-      if (p1 == '\r' || p1 == '\n') {
-        if (i + 1 >= in.size()) return r;  // undecided: held back
-        char n1 = in[i + 1];
-        if (n1 == '\r' || n1 == '\n') {
-          if (proper && n1 == '\r') {
-            if (i + 2 >= in.size()) return r;
-            if (in[i + 2] == '\n') {
-              r.out += ".\r\n";
-              r.consumed = i + 3;
-              r.finished = true;
-              return r;
+// The rule over a body that grows: each feed() gives the body so far (a
+// longer prefix of the same body each time) and only the new bytes are
+// scanned, so a long body streamed in pieces costs one pass. result() is
+// what reference_body() gives for the prefix fed last.
+class GrowingBody {
+ public:
+  const Scanned& feed(std::string_view in) {
+    for (; i_ < in.size() && !r_.finished; ++i_) {
+      char c = in[i_];
+      if (c == '.') {
+        bool at_start = i_ == 0;
+        char p1 = at_start ? '\n' : in[i_ - 1];
+        bool proper = at_start || (p1 == '\n' && i_ >= 2 && in[i_ - 2] == '\r');
+        if (p1 == '\r' || p1 == '\n') {
+          if (i_ + 1 >= in.size()) break;  // undecided: held back
+          char n1 = in[i_ + 1];
+          if (n1 == '\r' || n1 == '\n') {
+            if (proper && n1 == '\r') {
+              if (i_ + 2 >= in.size()) break;
+              if (in[i_ + 2] == '\n') {
+                r_.out += ".\r\n";
+                r_.consumed = i_ + 3;
+                r_.finished = true;
+                break;
+              }
             }
+            r_.out += "..";
+            continue;
           }
-          r.out += "..";
-          continue;
         }
       }
+      r_.out += c;
     }
-    r.out += c;
+    return r_;
   }
-  return r;
+  const Scanned& result() const { return r_; }
+
+ private:
+  std::size_t i_ = 0;  // the first byte not decided yet
+  Scanned r_;
+};
+
+inline Scanned reference_body(std::string_view in) {
+  GrowingBody body;
+  return body.feed(in);
 }
 
 }  // namespace tws::test
