@@ -51,27 +51,8 @@ else
   e2e_finish
 fi
 
-token="tcpserver-example-$$-$RANDOM$RANDOM"
-out=$E2E_TMP/swaks.txt
-mark=$(exim_log_mark)
-timeout -k 2 40 swaks --server "127.0.0.1:$E2E_PORT" --tls --timeout 20 \
-  --ehlo client.example --from "sender-$token@example.com" --to "$E2E_RCPT" \
-  --header "Subject: $token" --body "body line with $token" >"$out" 2>&1
-rc=$?
-sed 's/^/    /' "$out"
-check "swaks --tls exits 0" [ $rc -eq 0 ]
-check "TLS started through the example's pipeline" grep -q '^=== TLS started with cipher' "$out"
-check "message accepted over TLS (250 after the dot)" \
-  grep -qE '^<~  250 ' <(sed -n '/^ ~> \.$/,$p' "$out")
+example_mail tcpserver-example
 check "QUIT answered 221" grep -qE '^<~  221 ' "$out"
-if wait_for_delivery "$token" 20; then
-  pass "delivered: $token found in $E2E_DELIVERED"
-  [ "${E2E_KEEP:-0}" = 1 ] || rm -f "$E2E_DELIVERED"
-else
-  fail "not delivered within 20 s"
-fi
-arrival=$(exim_log_since "$mark" | grep "<= sender-$token@example.com")
-printf '    mainlog: %s\n' "$arrival"
 check "exim took the session from 127.0.0.1 (-oMa), not as local SMTP" \
   grep -qF '[127.0.0.1]' <<<"$arrival"
 

@@ -362,6 +362,46 @@ wait_for_delivery() {
   return 1
 }
 
+# wait_listening PORT WHAT: up to 5 s for a listener on 127.0.0.1:PORT,
+# then one check line saying WHAT listens.
+wait_listening() {
+  local up=no
+  for _ in $(seq 1 50); do
+    if port_listening "$1"; then up=yes; break; fi
+    sleep 0.1
+  done
+  check "$2 listens on 127.0.0.1:$1" [ $up = yes ]
+}
+
+# example_mail NAME: one mail with swaks --tls to 127.0.0.1:$E2E_PORT as
+# an admin would test a new service, its transcript printed; checks that
+# swaks succeeded over TLS and that exim delivered it. Sets token (unique,
+# in the sender, subject and body), out (the transcript) and arrival (the
+# mainlog's arrival line, printed).
+example_mail() {
+  local rc mark
+  token="$1-$$-$RANDOM$RANDOM"
+  out=$E2E_TMP/swaks.txt
+  mark=$(exim_log_mark)
+  timeout -k 2 40 swaks --server "127.0.0.1:$E2E_PORT" --tls --timeout 20 \
+    --ehlo client.example --from "sender-$token@example.com" --to "$E2E_RCPT" \
+    --header "Subject: $token" --body "body line with $token" >"$out" 2>&1
+  rc=$?
+  sed 's/^/    /' "$out"
+  check "swaks --tls exits 0" [ $rc -eq 0 ]
+  check "TLS started" grep -q '^=== TLS started with cipher' "$out"
+  check "message accepted over TLS (250 after the dot)" \
+    grep -qE '^<~  250 ' <(sed -n '/^ ~> \.$/,$p' "$out")
+  if wait_for_delivery "$token" 20; then
+    pass "delivered: $token found in $E2E_DELIVERED"
+    [ "${E2E_KEEP:-0}" = 1 ] || rm -f "$E2E_DELIVERED"
+  else
+    fail "not delivered within 20 s"
+  fi
+  arrival=$(exim_log_since "$mark" | grep "<= sender-$token@example.com")
+  printf '    mainlog: %s\n' "$arrival"
+}
+
 # exim_log_since MARK: exim mainlog lines written after the mark returned by
 # exim_log_mark (the log's size in bytes).
 exim_log_mark() { stat -c %s "$E2E_MAINLOG" 2>/dev/null || echo 0; }
