@@ -739,7 +739,16 @@ class Driver {
           offer_may_come_ =
               k < expected_.size() && expected_[k].may_drop && expected_[k].final_line;
         }
-        expected_.erase(expected_.begin(), expected_.begin() + static_cast<std::ptrdiff_t>(j) + 1);
+        // A continuation relayed as the final line: the STARTTLS lines
+        // after it, through the reply's own end, were dropped.
+        std::size_t end = j + 1;
+        if (r.last() && !expected_[j].final_line) {
+          while (end < expected_.size() && expected_[end].may_drop) {
+            bool last = expected_[end++].final_line;
+            if (last) break;
+          }
+        }
+        expected_.erase(expected_.begin(), expected_.begin() + static_cast<std::ptrdiff_t>(end));
         if (r.last() && owed_ > 0) --owed_;
         return;
       }
