@@ -51,9 +51,19 @@ dict_for() {  # target output-file
   if [ "$1" = session ]; then cat fuzz/session.dict >>"$2"; fi
 }
 
-# Runs "$@" and leaves its user+system CPU seconds (children included) in $cpu.
+# Runs "$@" and leaves the CPU seconds it took in $cpu: perf's task-clock
+# over every process it started (AFL++'s persistent target is killed, never
+# reaped, so the kernel's child times would miss it); without perf, the
+# reaped children's user+system times.
 timed() {
-  local t0 t1
+  local t0 t1 out
+  if perf stat -x, -e task-clock -- true >/dev/null 2>&1; then
+    out=$(mktemp)
+    perf stat -x, -o "$out" -e task-clock -- "$@" || true
+    cpu=$(awk -F, '$3 == "task-clock" { printf "%d", $1 / 1000 }' "$out")
+    rm -f "$out"
+    return
+  fi
   t0=$(awk '{print $14 + $15 + $16 + $17}' /proc/$$/stat)
   "$@" || true
   t1=$(awk '{print $14 + $15 + $16 + $17}' /proc/$$/stat)
