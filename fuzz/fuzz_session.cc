@@ -379,6 +379,9 @@ class Driver {
   // B1's reference for the body from body_start_ to `end`, scanned once
   // as it grows (a body comes in many pieces and calls).
   const Scanned& body_reference(std::size_t end) {
+    // GrowingBody only ever grows: a shorter prefix would get the longer one's answer.
+    check(end >= reference_end_, "target: the body reference was asked for less than before");
+    reference_end_ = end;
     return reference_.feed(std::string_view(client_stream_).substr(body_start_, end - body_start_));
   }
 
@@ -483,6 +486,7 @@ class Driver {
         body_start_ = consumed_;
         body_out_ = 0;
         reference_ = GrowingBody();
+        reference_end_ = body_start_;
       } else if (r.code == 334) {
         child_mode_ = ChildMode::AuthLine;
       }
@@ -810,6 +814,7 @@ class Driver {
   std::size_t body_start_ = 0;
   std::size_t body_out_ = 0;  // body bytes the child got so far
   GrowingBody reference_;
+  std::size_t reference_end_ = 0;  // the prefix it was last fed up to
   std::uint64_t chunk_left_ = 0;
   std::size_t chunk_next_ = 0;
   std::string chunk_line_;
