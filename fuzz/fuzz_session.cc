@@ -17,6 +17,8 @@
 //   s  ... repeated;  L  the child sends it, one read a line
 //   E  the client closes its side          F  the child closes its output
 //   r  control: ready (the ack)   l  lost   f  failed
+//   R  the ack arrives with the payload already in the client pipe behind
+//      it (plaintext the TLS wrapper wrote before the ack)
 //   W  the next write to fd 5 fails (the relay then reports lost)
 //   B  the child's input pipe is full: the relay stops giving the Session
 //      client bytes;  U  it drains again
@@ -86,11 +88,10 @@
 // (and the child's pipe is not full), actions are carried out in order
 // with events they raise told afterwards, the legacy protocol drains what
 // the client already sent and reports ready by itself, client EOF is told
-// once every buffered byte was taken. One deliberate difference: when the
-// ack comes (current protocol), client bytes still buffered are dropped:
-// they arrived before the handshake. relay.cc keeps them when it had
-// stopped feeding the Session because the child's pipe was full; see the
-// issue 6 report.
+// once every buffered byte was taken. When TLS starts (the ack, or the
+// close of fd 5), every client byte not yet taken is given to the Session
+// before the news, whether or not the child's pipe is full, as
+// Relay::start_tls_input does.
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -261,6 +262,17 @@ class Driver {
     feed_client();
   }
 
+  // The ack arrives with these client bytes already in the pipe, written
+  // by the TLS wrapper before it: plaintext, never to be read as TLS input.
+  void ack_with_plaintext(std::string_view bytes) {
+    if (exited_) return after_exit([&] { session_->on_control(ControlEvent::Ready); });
+    if (!client_eof_) {
+      events_in_ += 1;
+      client_stream_.append(bytes);
+    }
+    control(ControlEvent::Ready);
+  }
+
   void fail_next_control_write() { control_write_fails_ = true; }
   void block_child_input(bool blocked) {
     child_blocked_ = blocked;
@@ -386,15 +398,7 @@ class Driver {
   }
 
   // ---- client side, as Relay::feed_client
-  // What the client sent and the Session has not taken goes (legacy
-  // STARTTLS, and the ack: see the header comment).
-  void apply_drop() {
-    if (drop_buffered_) consumed_ = client_stream_.size();
-    drop_buffered_ = false;
-  }
-
   void feed_client() {
-    apply_drop();
     while (!exited_ && !child_blocked_ && consumed_ < client_stream_.size() &&
            session_->wants_client()) {
       // At most what the relay's buffer holds.
@@ -407,12 +411,10 @@ class Driver {
       reading_client_ = false;
       check(n <= rest.size(), "on_client took more than it was given");
       consumed_ += n;
-      apply_drop();
       seen_ = consumed_;
       check_at_rest();
       if (n == 0) break;
     }
-    apply_drop();
     if (client_eof_ && !client_eof_told_ && consumed_ == client_stream_.size() && !exited_) {
       client_eof_told_ = true;
       call([&] { session_->on_client_eof(); }, 0);
@@ -423,17 +425,27 @@ class Driver {
   // ---- control events, as the relay tells them
   void deliver_control(ControlEvent e) {
     bool was_waiting = session_->awaiting_control();
-    if (was_waiting) {
-      tls_wait_ = false;
-      if (e == ControlEvent::Ready) {
-        // The handshake is done: what the client sent up to now was
-        // plaintext (see the header comment on the buffered bytes).
-        drop_buffered_ = true;
-        tls_floor_ = client_stream_.size();
-        tls_started_ = true;
-        swallow_open_ = true;
+    if (was_waiting && e == ControlEvent::Ready) {
+      // As Relay::start_tls_input: every client byte that arrived before
+      // the handshake was confirmed, buffered or still in the pipe, is
+      // given to the Session first. It must take all of it and pass none
+      // on (tls_wait_ still holds: T1).
+      while (consumed_ < client_stream_.size() && !exited_) {
+        std::string_view rest = std::string_view(client_stream_).substr(consumed_, tws::kReadSize);
+        largest_span_ = std::max(largest_span_, rest.size());
+        std::size_t n = 0;
+        seen_ = consumed_ + rest.size();
+        call([&] { n = session_->on_client(rest); }, rest.size());
+        check(n == rest.size() || exited_, "T1: plaintext before the handshake was not all taken");
+        consumed_ += rest.size();
+        seen_ = consumed_;
       }
+      if (exited_) return;
+      tls_floor_ = client_stream_.size();
+      tls_started_ = true;
+      swallow_open_ = true;
     }
+    if (was_waiting) tls_wait_ = false;
     call([&] { session_->on_control(e); }, 0);
     if (was_waiting && e == ControlEvent::Ready && !exited_) {
       // The Session had to leave its wait.
@@ -565,11 +577,8 @@ class Driver {
         forget_expected(expected_.size());
         if (!deferred_.empty()) return;  // the write failed: lost comes next
         tls_wait_ = true;
-        if (config_.control == ControlProtocol::Legacy) {
-          // No ack: what the client sent so far is dropped, then ready.
-          drop_buffered_ = true;
-          deferred_.push_back(ControlEvent::Ready);
-        }
+        // No ack: closing fd 5 is where TLS starts (deliver_control).
+        if (config_.control == ControlProtocol::Legacy) deferred_.push_back(ControlEvent::Ready);
         return;
       case Action::Kind::AskPolicy:
         check(config_.greylist, "P1: a greylist request without greylisting");
@@ -795,7 +804,6 @@ class Driver {
   std::size_t seen_ = 0;
   bool client_eof_ = false;
   bool client_eof_told_ = false;
-  bool drop_buffered_ = false;
   bool child_blocked_ = false;
   std::size_t view_end_ = 0;
 
@@ -887,8 +895,8 @@ std::string repeated(std::string_view payload, std::size_t* budget, bool* huge_u
   return out;
 }
 
-constexpr std::string_view kKinds = "CcSsLEFrlfWBUtpxda";
-constexpr std::string_view kPlainKinds = "CSLEFrlfWBUtpxda";
+constexpr std::string_view kKinds = "CcSsLEFrRlfWBUtpxda";
+constexpr std::string_view kPlainKinds = "CSLEFrRlfWBUtpxda";
 
 }  // namespace
 
@@ -938,6 +946,9 @@ TWS_FUZZ_TARGET(session) {
         break;
       case 'r':
         d.control(ControlEvent::Ready);
+        break;
+      case 'R':
+        d.ack_with_plaintext(payload);
         break;
       case 'l':
         d.control(ControlEvent::Lost);

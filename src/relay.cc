@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -88,9 +89,9 @@ void Relay::perform_one(const Action& a) {
     case Action::Kind::AwaitTls:
       if (!deferred_control_.empty()) return;  // the write already failed
       if (control_.protocol() == ControlProtocol::Legacy) {
-        // No ack in this protocol: what the client sent so far is plaintext.
-        drain_client();
-        deferred_control_.push_back(ControlEvent::Ready);
+        // No ack in this protocol: closing fd 5 is the point where TLS
+        // starts, taken up by the loop once this batch is done.
+        tls_point_reached_ = true;
       } else {
         awaiting_ack_ = true;
         ack_since_ = now_ms();
@@ -167,18 +168,33 @@ bool Relay::flush_client_blocking(int timeout_ms) {
   return true;
 }
 
-// Legacy STARTTLS: whatever the client sent that is already here or
-// readable is plaintext sent after STARTTLS; it is dropped.
-void Relay::drain_client() {
-  drop_buffered_ = true;
-  char scratch[4096];
+// The one place where TLS starts for the Session (the ack came, or fd 5
+// was closed). Every client byte that arrived before this point, still
+// buffered here or waiting in the pipe now, is plaintext sent after
+// STARTTLS: the Session is given it first (it discards and counts it), so
+// the first byte it reads as TLS input was written after this point,
+// whatever order poll(2) reported the ack and the client's bytes in.
+// Only what the pipe holds now is taken, so TLS bytes written after the
+// ack are not mistaken for plaintext.
+void Relay::start_tls_input() {
+  tls_point_reached_ = false;
+  if (!session_.awaiting_control()) return;  // the session ended meanwhile
+  int waiting = 0;
+  if (client_eof_ || ioctl(0, FIONREAD, &waiting) < 0) waiting = 0;
   for (;;) {
-    ssize_t r = ::read(0, scratch, sizeof scratch);
-    if (r > 0) continue;
-    if (r < 0 && errno == EINTR) continue;
-    if (r == 0) client_eof_ = true;
-    return;
+    if (in_end_ > in_begin_ && !exit_requested_) {
+      session_.on_client(std::string_view(in_.get() + in_begin_, in_end_ - in_begin_));
+      perform();
+    }
+    in_begin_ = in_end_ = 0;
+    if (waiting <= 0 || exit_requested_) break;
+    std::size_t got = read_client(static_cast<std::size_t>(waiting));
+    if (got == 0) break;
+    waiting -= static_cast<int>(got);
   }
+  if (exit_requested_) return;
+  session_.on_control(ControlEvent::Ready);
+  perform();
 }
 
 // ---------------------------------------------------------------------------
@@ -190,10 +206,8 @@ void Relay::feed_client() {
         session_.on_client(std::string_view(in_.get() + in_begin_, in_end_ - in_begin_));
     perform();  // writes (or copies) every view into in_ before it moves
     in_begin_ += n;
-    if (n == 0 || drop_buffered_) break;
+    if (n == 0) break;
   }
-  if (drop_buffered_) in_begin_ = in_end_;
-  drop_buffered_ = false;
   if (in_begin_ == in_end_) in_begin_ = in_end_ = 0;
   if (client_eof_ && !client_eof_told_ && in_begin_ == in_end_ && !exit_requested_) {
     client_eof_told_ = true;
@@ -202,20 +216,22 @@ void Relay::feed_client() {
   }
 }
 
-void Relay::read_client() {
+std::size_t Relay::read_client(std::size_t most) {
   if (in_end_ == kReadSize && in_begin_ > 0) {
     std::memmove(in_.get(), in_.get() + in_begin_, in_end_ - in_begin_);
     in_end_ -= in_begin_;
     in_begin_ = 0;
   }
-  if (in_end_ == kReadSize) return;
-  ssize_t r = ::read(0, in_.get() + in_end_, kReadSize - in_end_);
+  std::size_t room = std::min(most, kReadSize - in_end_);
+  if (room == 0) return 0;
+  ssize_t r = ::read(0, in_.get() + in_end_, room);
   if (r > 0) {
     in_end_ += static_cast<std::size_t>(r);
     client_since_ = now_ms();
-  } else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
-    client_eof_ = true;
+    return static_cast<std::size_t>(r);
   }
+  if (r == 0 || (errno != EAGAIN && errno != EINTR)) client_eof_ = true;
+  return 0;
 }
 
 void Relay::read_child() {
@@ -241,11 +257,13 @@ void Relay::read_ack() {
   if (r < 0 && errno == EAGAIN) return;
   awaiting_ack_ = false;
   control_.close_ack();
-  bool ok = r == 1 && byte == 0;
-  if (!ok)
-    log_.write(LogLevel::Error,
-               r == 1 ? "TLS wrapper sent a wrong ack byte" : "TLS wrapper closed the ack channel");
-  session_.on_control(ok ? ControlEvent::Ready : ControlEvent::Failed);
+  if (r == 1 && byte == 0) {
+    start_tls_input();
+    return;
+  }
+  log_.write(LogLevel::Error,
+             r == 1 ? "TLS wrapper sent a wrong ack byte" : "TLS wrapper closed the ack channel");
+  session_.on_control(ControlEvent::Failed);
   perform();
 }
 
@@ -291,6 +309,7 @@ int Relay::run() {
   auto revents = [&](int which) { return slot[which] < 0 ? 0 : fds[slot[which]].revents; };
   while (!exit_requested_) {
     feed_client();
+    if (tls_point_reached_) start_tls_input();
     if (exit_requested_) break;
 
     used = 0;
@@ -322,7 +341,7 @@ int Relay::run() {
       }
       continue;
     }
-    // The ack first: bytes read after it are the client's first over TLS.
+    // The ack first: it decides which client bytes are plaintext.
     if (revents(kAck)) read_ack();
     if (revents(kSignal) & (POLLERR | POLLHUP)) {
       control_watch_ = false;
@@ -333,7 +352,7 @@ int Relay::run() {
     if (revents(kChildIn) && !flush_child() && child_in_broken_)
       log_.write(LogLevel::Debug, "child stopped reading its input");
     if (revents(kChildOut) && !exit_requested_) read_child();
-    if (revents(kStdin) && !exit_requested_) read_client();
+    if (revents(kStdin) && !exit_requested_) read_client(kReadSize);
   }
   return finish();
 }

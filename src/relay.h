@@ -58,7 +58,9 @@ class Relay {
   void perform();
   void perform_one(const Action& a);
   void feed_client();
-  void read_client();
+  void start_tls_input();
+  // Reads at most `most` client bytes into in_; returns how many.
+  std::size_t read_client(std::size_t most);
   void read_child();
   void read_ack();
   void write_child(std::string_view bytes);
@@ -68,7 +70,6 @@ class Relay {
   bool flush_child();
   bool flush_client();
   bool flush_client_blocking(int timeout_ms);
-  void drain_client();
   Deadline next_deadline() const;
   int finish();
 
@@ -83,7 +84,6 @@ class Relay {
   std::unique_ptr<char[]> in_;  // kReadSize bytes, not zero-filled: a session is short
   std::size_t in_begin_ = 0, in_end_ = 0;
   bool client_eof_ = false;
-  bool drop_buffered_ = false;  // legacy STARTTLS: what is buffered is plaintext
   bool client_eof_told_ = false;
   bool client_gone_ = false;  // stdout is broken: nothing more reaches the client
 
@@ -94,7 +94,8 @@ class Relay {
   Backlog to_client_;
 
   bool awaiting_ack_ = false;
-  bool control_watch_ = true;  // fd 5 is watched for the wrapper going away
+  bool tls_point_reached_ = false;  // legacy: fd 5 closed, TLS starts at the next turn
+  bool control_watch_ = true;       // fd 5 is watched for the wrapper going away
   std::vector<ControlEvent> deferred_control_;
   bool policy_answer_ = false;  // a verdict waits to be told to the Session
   PolicyVerdict policy_verdict_;

@@ -14,7 +14,11 @@
 // on_client()/on_child() call was given; perform them before reusing that
 // memory, then clear actions(). on_client() may take fewer bytes than it is
 // given (it waits for a reply before reading on); offer the rest again when
-// wants_client() is true.
+// wants_client() is true. Before on_control(Ready), give on_client() every
+// client byte that arrived before the TLS wrapper's go-ahead (buffered, or
+// in the pipe at that moment), whatever wants_client() says: while TLS is
+// pending the Session takes all of it, discards it and counts it, so only
+// bytes written after the go-ahead are read as TLS input.
 #pragma once
 
 #include <cstddef>

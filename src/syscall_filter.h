@@ -14,4 +14,8 @@
   X(restart_syscall) X(exit) X(exit_group)                              \
   /* the greylist socket, made before the jail, reconnected in place */ \
   X(connect) X(getsockopt)
+
+// ioctl(2) only with these requests: FIONREAD, how many client bytes are
+// waiting when TLS starts (relay.cc, start_tls_input).
+#define TWS_ALLOWED_IOCTLS(X) X(FIONREAD)
 // clang-format on

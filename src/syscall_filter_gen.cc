@@ -3,6 +3,7 @@
 // program as a C++ header for jail.cc.
 #include <linux/filter.h>
 #include <seccomp.h>
+#include <sys/ioctl.h>
 
 #include <cstdio>
 #include <cstring>
@@ -21,6 +22,14 @@ int main() {
   }
   TWS_ALLOWED_SYSCALLS(TWS_ALLOW)
 #undef TWS_ALLOW
+#define TWS_ALLOW_IOCTL(request)                                              \
+  if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,               \
+                       SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)(request))) != 0) { \
+    std::fprintf(stderr, "cannot allow ioctl %s\n", #request);                \
+    return 1;                                                                 \
+  }
+  TWS_ALLOWED_IOCTLS(TWS_ALLOW_IOCTL)
+#undef TWS_ALLOW_IOCTL
   std::FILE* tmp = std::tmpfile();
   if (tmp == nullptr || seccomp_export_bpf(ctx, fileno(tmp)) != 0) return 1;
   seccomp_release(ctx);
