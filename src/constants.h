@@ -84,6 +84,8 @@ inline constexpr std::string_view kBdatClosing =
 inline constexpr std::string_view kServerBroken =
     "421 4.3.0 Mail server error, closing connection\r\n";
 inline constexpr std::string_view kTimeout = "421 4.4.2 Timeout, closing connection\r\n";
+inline constexpr std::string_view kStopping =
+    "421 4.3.2 System shutting down, closing connection\r\n";
 inline constexpr std::string_view kGreylisted = "450 4.7.1 Greylisted, try again later\r\n";
 inline constexpr std::string_view kPolicyRejected = "550 5.7.1 Recipient rejected by policy\r\n";
 inline constexpr std::string_view kPolicyUnavailable =

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -44,6 +45,49 @@ bool write_all(int fd, std::string_view bytes, int timeout_ms) {
     bytes.remove_prefix(static_cast<std::size_t>(w));
   }
   return true;
+}
+
+namespace {
+
+volatile sig_atomic_t g_stop_signal = 0;
+sigset_t g_wait_mask;  // the mask while waiting: the stop signals let through
+
+void note_stop_signal(int sig) {
+  g_stop_signal = sig;
+}
+
+}  // namespace
+
+void catch_stop_signals() {
+  struct sigaction sa = {};
+  sa.sa_handler = note_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  sigset_t stops;
+  sigemptyset(&stops);
+  for (int sig : {SIGTERM, SIGHUP}) {
+    sigaction(sig, &sa, nullptr);
+    sigaddset(&stops, sig);
+  }
+  sigprocmask(SIG_BLOCK, &stops, &g_wait_mask);
+  for (int sig : {SIGTERM, SIGHUP}) sigdelset(&g_wait_mask, sig);
+}
+
+const char* take_stop_signal() {
+  int sig = g_stop_signal;
+  g_stop_signal = 0;
+  switch (sig) {
+    case 0:
+      return nullptr;
+    case SIGHUP:
+      return "SIGHUP";
+    default:
+      return "SIGTERM";
+  }
+}
+
+int wait_events(struct pollfd* fds, nfds_t n, int timeout_ms) {
+  struct timespec ts = {timeout_ms / 1000, static_cast<long>(timeout_ms % 1000) * 1000000};
+  return ppoll(fds, n, &ts, &g_wait_mask);
 }
 
 }  // namespace tws

@@ -13,6 +13,7 @@
 #include "child_process.h"
 #include "constants.h"
 #include "control_channel.h"
+#include "io.h"
 #include "jail.h"
 #include "logger.h"
 #include "options.h"
@@ -122,6 +123,8 @@ int main(int argc, char** argv) {
     return kExitTemporary;
   }
   log.write(LogLevel::Trace, "started '" + opt.prog[0] + "' as pid " + std::to_string(child.pid()));
+  // From here a SIGTERM or SIGHUP ends the session in order (relay.cc).
+  catch_stop_signals();
 
   // Jailed before a byte is read from the client or relayed from the child.
   if (jailed) {

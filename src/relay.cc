@@ -325,8 +325,16 @@ int Relay::run() {
 
     Deadline d = next_deadline();
     std::int64_t left = d.at - now_ms();
-    int ready =
-        left > 0 ? poll(fds, used, static_cast<int>(std::min<std::int64_t>(left, 60000))) : 0;
+    int ready = left > 0
+                    ? wait_events(fds, used, static_cast<int>(std::min<std::int64_t>(left, 60000)))
+                    : 0;
+    if (const char* stop = take_stop_signal()) {
+      // The replies owed get at most -T more, whatever -t had left.
+      session_deadline_ = std::min(session_deadline_, now_ms() + limits_.io_timeout_ms);
+      session_.on_stop(stop);
+      perform();
+      continue;
+    }
     if (ready < 0) {
       if (errno == EINTR) continue;
       log_.write(LogLevel::Error, std::string("poll: ") + std::strerror(errno));

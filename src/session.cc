@@ -2,6 +2,7 @@
 #include "session.h"
 
 #include <cstring>
+#include <iterator>
 #include <utility>
 
 #include "constants.h"
@@ -19,11 +20,17 @@ std::string_view content_of(std::string_view raw) {
   return raw;
 }
 
-std::string_view terminator_of(std::string_view raw) { return raw.substr(content_of(raw).size()); }
+std::string_view terminator_of(std::string_view raw) {
+  return raw.substr(content_of(raw).size());
+}
 
-bool positive(int code) { return code >= 200 && code < 300; }
+bool positive(int code) {
+  return code >= 200 && code < 300;
+}
 
-const char* yes_no(bool b) { return b ? "yes" : "no"; }
+const char* yes_no(bool b) {
+  return b ? "yes" : "no";
+}
 
 }  // namespace
 
@@ -58,23 +65,121 @@ void Session::log(LogLevel level, std::string message) {
   a.is_owned = true;
 }
 
-void Session::exit(int status, bool abort_child) {
+// ---------------------------------------------------------------------------
+// How a session ends: one row per Ending, in its order. The manual page's
+// ENDINGS section prints this table; man.endings checks it.
+//
+// The child's input is always closed at the end. `drop` says the child
+// failed: what it was not given yet is dropped and it is not waited for;
+// so is it when a message was being sent (mid_message()), so the child
+// never gets a terminator the client did not send.
+
+namespace {
+
+struct EndingRule {
+  Ending ending;
+  LogLevel level;
+  std::string_view log;    // the log line (a detail may follow)
+  std::string_view reply;  // to the client (never while TLS is pending)
+  int status;
+  bool drop;
+};
+
+constexpr EndingRule kEndings[] = {
+    {Ending::Quit, LogLevel::Debug, "QUIT accepted", {}, kExitChildStatus, false},
+    {Ending::ClientClosed,
+     LogLevel::Info,
+     "client closed its side without QUIT: every reply owed was relayed",
+     {},
+     kExitTemporary,
+     false},
+    {Ending::ClientCut,
+     LogLevel::Warning,
+     "client disconnected in the middle of a message: the message is dropped",
+     {},
+     kExitTemporary,
+     true},
+    {Ending::ServerClosing, LogLevel::Warning, "child closing", {}, kExitTemporary, false},
+    {Ending::ChildClosed, LogLevel::Error, "child closed its output before QUIT",
+     reply::kServerBroken, kExitTemporary, true},
+    {Ending::ChildBroken, LogLevel::Error, "child is not speaking SMTP", reply::kServerBroken,
+     kExitTemporary, true},
+    {Ending::ChildTimeout, LogLevel::Error, "timed out waiting for the child's reply",
+     reply::kServerBroken, kExitTemporary, true},
+    {Ending::ClientTimeout, LogLevel::Warning, "timed out waiting for the client", reply::kTimeout,
+     kExitTemporary, false},
+    {Ending::SessionTimeout, LogLevel::Warning, "session time limit reached", reply::kTimeout,
+     kExitTemporary, false},
+    {Ending::Stopped, LogLevel::Warning, "stopped", reply::kStopping, kExitTemporary, false},
+    {Ending::TlsFailed,
+     LogLevel::Error,
+     "TLS handshake not confirmed by the TLS wrapper",
+     {},
+     kExitTemporary,
+     false},
+    {Ending::PolicyFailed, LogLevel::Error, "greylist lookup failed (fail-closed)",
+     reply::kPolicyUnavailable, kExitTemporary, false},
+    {Ending::BdatUnreadable, LogLevel::Warning, "BDAT with an unreadable size: closing",
+     reply::kBdatClosing, kExitTemporary, false},
+};
+
+const EndingRule& rule_of(Ending e) {
+  const EndingRule& r = kEndings[static_cast<std::size_t>(e)];
+  return r;
+}
+
+static_assert([] {
+  for (std::size_t i = 0; i < std::size(kEndings); ++i)
+    if (static_cast<std::size_t>(kEndings[i].ending) != i) return false;
+  return true;
+}());
+
+}  // namespace
+
+void Session::end(Ending ending, std::string_view detail) {
   if (mode_ == Mode::Closed) return;
+  if (ending == Ending::ClientClosed && mid_message()) ending = Ending::ClientCut;
+  const EndingRule& r = rule_of(ending);
+  std::string line(r.log);
+  if (detail.empty() && closing_ == ending) detail = closing_detail_;
+  if (!detail.empty()) {
+    line += ": ";
+    line += detail;
+  }
   end_transaction("none (session ended)");
+  log(r.level, std::move(line));
+  if (!r.reply.empty() && !tls_waiting_) emit(Action::Kind::ToClient, r.reply, false);
   Action& a = actions_.emplace_back();
   a.kind = Action::Kind::Exit;
-  a.status = status;
-  a.abort_child = abort_child;
+  a.status = r.status;
+  a.abort_child = r.drop || mid_message();
   mode_ = Mode::Closed;
   pending_.clear();
   tls_waiting_ = false;
   policy_asked_ = false;
+  closing_.reset();
 }
 
 void Session::violation(std::string_view why) {
-  log(LogLevel::Error, "child is not speaking SMTP: " + std::string(why));
-  if (!tls_waiting_) emit(Action::Kind::ToClient, reply::kServerBroken, false);
-  exit(kExitTemporary, true);
+  end(Ending::ChildBroken, why);
+}
+
+// Client EOF and stop signals: nothing more is read from the client; the
+// replies owed for what it already sent are relayed (settle() ends the
+// session once none is owed).
+void Session::close_after_owed_replies(Ending ending) {
+  closing_ = ending;
+  line_.clear();  // a command line the client never finished
+  settle();
+}
+
+void Session::settle() {
+  if (!closing_ || mode_ == Mode::Closed) return;
+  // Nothing owed, or what comes next needs the client: a body, SASL
+  // data, a TLS handshake.
+  bool needs_client = mode_ == Mode::Body || mode_ == Mode::Chunk || mode_ == Mode::AuthLine ||
+                      (!pending_.empty() && pending_.front().kind == Pending::Kind::StartTls);
+  if (pending_.empty() || needs_client) end(*closing_);
 }
 
 void Session::end_transaction(std::string_view outcome) {
@@ -103,6 +208,7 @@ void Session::end_transaction(std::string_view outcome) {
 }
 
 bool Session::wants_client() const {
+  if (closing_) return false;
   switch (mode_) {
     case Mode::Held:
     case Mode::Closed:
@@ -134,8 +240,8 @@ std::size_t Session::on_client(std::string_view in) {
         // RFC 3207 / CVE-2011-0411: nothing sent before the handshake may
         // be read as if it came over TLS.
         discarded_ += rest.size();
-        log(LogLevel::Debug, "discarded " + std::to_string(rest.size()) +
-                                 " bytes sent before the TLS handshake");
+        log(LogLevel::Debug,
+            "discarded " + std::to_string(rest.size()) + " bytes sent before the TLS handshake");
         return in.size();
       case Mode::Body: {
         pieces_.clear();
@@ -183,13 +289,14 @@ std::size_t Session::on_client(std::string_view in) {
         std::size_t n = lf ? static_cast<const char*>(lf) - rest.data() + 1 : rest.size();
         std::size_t length = line_.size() + n - (lf ? 1 : 0);
         // The last byte before LF (or so far) may be a CR of the terminator.
-        char last = lf ? (n >= 2 ? rest[n - 2] : (line_.empty() ? '\0' : line_.back())) : rest[n - 1];
-        bool too_long = length > kMaxCommandLine + 1 ||
-                        (length == kMaxCommandLine + 1 && last != '\r');
+        char last =
+            lf ? (n >= 2 ? rest[n - 2] : (line_.empty() ? '\0' : line_.back())) : rest[n - 1];
+        bool too_long =
+            length > kMaxCommandLine + 1 || (length == kMaxCommandLine + 1 && last != '\r');
         used += n;
         if (too_long) {
-          log(LogLevel::Warning, "command line longer than " + std::to_string(kMaxCommandLine) +
-                                     " bytes refused");
+          log(LogLevel::Warning,
+              "command line longer than " + std::to_string(kMaxCommandLine) + " bytes refused");
           local(reply::kLineTooLong);
           line_.clear();
           if (!lf) mode_ = Mode::SkipLine;
@@ -294,9 +401,7 @@ void Session::bdat(std::string_view raw, bool copy, const Command& cmd) {
   if (!cmd.chunk_ok) {
     // The size says where the next command starts; without it there is no
     // way to find the next command again.
-    log(LogLevel::Warning, "BDAT with an unreadable size: closing");
     local(reply::kBdatSyntax);
-    local(reply::kBdatClosing);
     push(Pending::Kind::Close);
     mode_ = Mode::Held;
     pump();
@@ -316,13 +421,30 @@ void Session::bdat(std::string_view raw, bool copy, const Command& cmd) {
 }
 
 void Session::on_client_eof() {
-  if (mode_ == Mode::Closed || quit_sent_) return;
-  bool cut = mid_message();
-  log(cut ? LogLevel::Warning : LogLevel::Info,
-      cut ? "client disconnected in the middle of a message: the message is dropped"
-          : "client disconnected without QUIT");
-  end_transaction("none (client disconnected)");
-  exit(kExitTemporary, cut);
+  if (mode_ == Mode::Closed || quit_sent_ || closing_) return;
+  // RFC 2920 3.2, RFC 5321 4.2: what the client sent before it closed
+  // its side is answered. A message it left unfinished is not: the child
+  // never gets a terminator the client did not send.
+  if (mid_message()) {
+    end(Ending::ClientCut);
+    return;
+  }
+  log(LogLevel::Debug, "client closed its side: relaying the replies owed");
+  close_after_owed_replies(Ending::ClientClosed);
+}
+
+void Session::on_stop(std::string_view signal_name) {
+  if (mode_ == Mode::Closed) return;
+  std::string why = "on " + std::string(signal_name);
+  if (tls_waiting_ || mid_message()) {
+    // No reply can go in the middle of a handshake; a message being sent
+    // is cut, as for a client that vanished.
+    end(Ending::Stopped, why);
+    return;
+  }
+  log(LogLevel::Info, "stop requested " + why + ": relaying the replies owed");
+  closing_detail_ = why;
+  close_after_owed_replies(Ending::Stopped);
 }
 
 // ---------------------------------------------------------------------------
@@ -375,6 +497,9 @@ void Session::reply_line(std::string_view raw) {
       ehlo_line(raw, r);
       break;
     case Pending::Kind::SwallowReset:
+      // The client never asked for this reply, but a server that closes
+      // says so to the client.
+      if (r.code == 421 && !tls_waiting_) emit(Action::Kind::ToClient, raw, true);
       break;
     default:
       emit(Action::Kind::ToClient, raw, true);
@@ -446,13 +571,19 @@ void Session::unsolicited(std::string_view raw, const ReplyLine& r) {
     violation("reply with no command waiting for it");
     return;
   }
-  log(LogLevel::Warning, "child closing: " + printable(content_of(raw), kMaxLoggedText));
   if (!tls_waiting_) emit(Action::Kind::ToClient, raw, true);
+  if (r.last()) end(Ending::ServerClosing, printable(content_of(raw), kMaxLoggedText));
 }
 
 void Session::complete(const Pending& done, const ReplyLine& r) {
   using K = Pending::Kind;
   const int code = r.code;
+  if (code == 421) {
+    // The server is closing (RFC 5321 3.8): its 421 is the answer, and the
+    // last one; commands after it get none.
+    end(Ending::ServerClosing, "421 " + printable(r.text, kMaxLoggedText));
+    return;
+  }
   if ((code == 354 || code == 334) && done.kind != K::Held) {
     violation("reply " + std::to_string(code) + " to a command that cannot take it");
     return;
@@ -489,7 +620,7 @@ void Session::complete(const Pending& done, const ReplyLine& r) {
       break;
     case K::Quit:
       if (positive(code)) {
-        exit(kExitChildStatus, false);
+        end(Ending::Quit);
         return;
       }
       mode_ = Mode::Command;
@@ -521,20 +652,20 @@ void Session::complete(const Pending& done, const ReplyLine& r) {
 }
 
 void Session::on_child_eof() {
-  if (mode_ == Mode::Closed) return;
-  if (quit_sent_) {
-    exit(kExitChildStatus, false);
-    return;
-  }
-  log(LogLevel::Error, "child closed its output before QUIT");
-  if (!tls_waiting_) emit(Action::Kind::ToClient, reply::kServerBroken, false);
-  exit(kExitTemporary, true);
+  // Only a QUIT the child accepted ends a session with the child's status
+  // (complete()); closing before that is a failure, QUIT sent or not.
+  end(Ending::ChildClosed);
 }
 
 // ---------------------------------------------------------------------------
 // The FIFO head: entries the helper carries out itself.
 
 void Session::pump() {
+  advance();
+  settle();
+}
+
+void Session::advance() {
   while (!pending_.empty() && mode_ != Mode::Closed) {
     Pending& head = pending_.front();
     switch (head.kind) {
@@ -543,10 +674,10 @@ void Session::pump() {
         pending_.pop_front();
         continue;
       case Pending::Kind::Close:
-        exit(kExitTemporary, false);
+        end(Ending::BdatUnreadable);
         return;
       case Pending::Kind::StartTls:
-        if (tls_waiting_) return;
+        if (tls_waiting_ || closing_) return;  // closing: settle() ends it
         if (control_lost_) {
           // The channel went away while STARTTLS waited its turn: nothing
           // was signalled, so the client can go on in plaintext.
@@ -595,8 +726,7 @@ void Session::on_control(ControlEvent event) {
     return;
   }
   if (event != ControlEvent::Ready) {
-    log(LogLevel::Error, "TLS handshake not confirmed by the TLS wrapper");
-    exit(kExitTemporary, false);
+    end(Ending::TlsFailed);
     return;
   }
   pending_.pop_front();
@@ -666,16 +796,16 @@ void Session::on_policy(const PolicyVerdict& verdict) {
   V kind = verdict.kind;
   if (kind == V::Failure) {
     if (config_.greylist_fail_closed) {
-      log(LogLevel::Error, "greylist lookup failed (fail-closed): " + triplet);
-      emit(Action::Kind::ToClient, reply::kPolicyUnavailable, false);
-      exit(kExitTemporary, false);
+      end(Ending::PolicyFailed, triplet);
       return;
     }
     log(LogLevel::Warning, "greylist lookup failed, letting the recipient through: " + triplet);
     kind = V::Pass;
   } else {
     log(LogLevel::Info, std::string("greylist ") +
-                            (kind == V::Pass ? "pass" : kind == V::Defer ? "defer" : "reject") +
+                            (kind == V::Pass    ? "pass"
+                             : kind == V::Defer ? "defer"
+                                                : "reject") +
                             ": " + triplet);
   }
   if (kind == V::Pass) {
@@ -705,20 +835,20 @@ void Session::on_timeout(Timer timer) {
       }
       return;
     case Timer::Control:
-      log(LogLevel::Error, "timed out waiting for the TLS handshake");
-      exit(kExitTemporary, false);
+      end(Ending::TlsFailed, "timed out waiting for the TLS handshake");
       return;
     case Timer::Child:
-      log(LogLevel::Error, "timed out waiting for the child's reply");
-      if (!tls_waiting_) emit(Action::Kind::ToClient, reply::kServerBroken, false);
-      exit(kExitTemporary, true);
+      end(Ending::ChildTimeout);
       return;
     case Timer::Client:
+      end(Ending::ClientTimeout);
+      return;
     case Timer::Session:
-      log(LogLevel::Warning, timer == Timer::Session ? "session time limit reached"
-                                                     : "timed out waiting for the client");
-      if (!tls_waiting_) emit(Action::Kind::ToClient, reply::kTimeout, false);
-      exit(kExitTemporary, mid_message());
+      // A stop's grace (-T) ran out with replies still owed.
+      if (stopping())
+        end(Ending::Stopped, closing_detail_ + ", replies still owed when its time ran out");
+      else
+        end(Ending::SessionTimeout);
       return;
   }
 }

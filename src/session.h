@@ -24,6 +24,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,6 +33,25 @@
 #include "smtp_grammar.h"
 
 namespace tws {
+
+// Every way a session can end. What each one logs, tells the client and
+// exits with is one row of the table in session.cc (kEndings), which the
+// manual page prints (ENDINGS).
+enum class Ending {
+  Quit,            // the child accepted QUIT: its own exit status
+  ClientClosed,    // client EOF outside a message, every reply owed relayed
+  ClientCut,       // client EOF in the middle of a message: it is dropped
+  ServerClosing,   // the child said 421 (RFC 5321 3.8): that is the answer
+  ChildClosed,     // the child closed its output before accepting QUIT
+  ChildBroken,     // the child does not speak SMTP
+  ChildTimeout,    // -T waiting for the child
+  ClientTimeout,   // -T waiting for the client
+  SessionTimeout,  // -t
+  Stopped,         // SIGTERM or SIGHUP
+  TlsFailed,       // the TLS wrapper did not confirm the handshake
+  PolicyFailed,    // a greylist lookup failed under -c
+  BdatUnreadable,  // a BDAT size that cannot be read: no way to resynchronise
+};
 
 struct SessionConfig {
   ControlProtocol control = ControlProtocol::None;
@@ -56,6 +76,11 @@ class Session {
   void on_control(ControlEvent event);
   void on_policy(const PolicyVerdict& verdict);
   void on_timeout(Timer timer);
+  // A stop signal (SIGTERM, SIGHUP): replies owed for commands already
+  // received are relayed, then 421 4.3.2; a message being sent is cut.
+  // The driver gives the child's replies at most -T more (then
+  // on_timeout(Timer::Session) ends it).
+  void on_stop(std::string_view signal_name);
 
   // ---- results
   std::vector<Action>& actions() { return actions_; }
@@ -101,7 +126,7 @@ class Session {
       LocalReply,
       StartTls,
       Policy,
-      Close,
+      Close,  // the helper ends the session (a BDAT it cannot read past)
     };
     Kind kind;
     std::string text;   // address, helo name, reply text or held RCPT line
@@ -118,11 +143,15 @@ class Session {
   void unsolicited(std::string_view raw, const ReplyLine& r);
   void complete(const Pending& head, const ReplyLine& r);
   void pump();
+  void advance();
   void ask_policy(Pending& head);
   void tls_started();
   void violation(std::string_view why);
   void end_transaction(std::string_view outcome);
-  void exit(int status, bool abort_child);
+  void end(Ending ending, std::string_view detail = {});
+  void close_after_owed_replies(Ending ending);
+  bool stopping() const { return closing_ == Ending::Stopped; }
+  void settle();
 
   void push(Pending::Kind kind, std::string text = {}, std::string extra = {});
   void local(std::string_view reply) { push(Pending::Kind::LocalReply, std::string(reply)); }
@@ -153,6 +182,11 @@ class Session {
   std::string held_line_;  // EHLO: the last kept line, its separator still open
   ReplySeparator held_separator_ = ReplySeparator::End;
   std::string last_reply_;  // the final line of the last reply, for the log
+
+  // How the session ends once the replies owed are relayed (client EOF,
+  // a stop signal); nothing is read from the client meanwhile.
+  std::optional<Ending> closing_;
+  std::string closing_detail_;  // logged with the ending: which signal
 
   // Control channel and TLS.
   bool control_lost_ = false;

@@ -270,6 +270,8 @@ void Harness::event(std::string_view what) {
     session_.on_client_eof();
   } else if (kind == "child-eof") {
     session_.on_child_eof();
+  } else if (kind == "stop") {
+    session_.on_stop(arg.empty() ? "SIGTERM" : arg);
   } else if (kind == "timeout") {
     session_.on_timeout(arg == "session"   ? Timer::Session
                         : arg == "client"  ? Timer::Client

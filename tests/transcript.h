@@ -9,7 +9,7 @@
 //           name=HOST id=ID log=error|warning|info|debug|trace
 //   client: BYTES                    the client sends
 //   child: BYTES                     the child (SMTP server) sends
-//   event: control ready|lost|failed | client-eof | child-eof |
+//   event: control ready|lost|failed | client-eof | child-eof | stop [SIGNAL] |
 //          timeout session|client|child|control|policy |
 //          policy pass|fail | policy defer|reject [TEXT]
 //   to-child: BYTES                  exactly what the child got since the last to-child

@@ -6,7 +6,11 @@ Environment:
   FAKE_DIR          where to record: `log` (one line per command) and
                     msg.N (each complete message body, raw, as received)
   FAKE_MODE         normal | fds | die_after_mail | die_in_data | silent |
-                    garbage | stop_reading_in_data | flood | no_chunking
+                    garbage | stop_reading_in_data | flood | no_chunking |
+                    shutdown_after_ehlo (an unsolicited 421, then exit 0) |
+                    noop_421 (NOOP answered 421, then exit 0) |
+                    slow_noop (NOOP answered after 1 s) |
+                    slow_reader (sleeps 20 ms every 32 body lines)
   FAKE_QUIT_STATUS  exit status after QUIT (default 0)
 """
 import os
@@ -83,6 +87,11 @@ while True:
         if mode != "no_chunking":
             caps.insert(3, "CHUNKING")
         say("".join("250-%s\r\n" % c for c in caps[:-1]) + "250 %s\r\n" % caps[-1])
+        if mode == "shutdown_after_ehlo":
+            import time
+            time.sleep(0.3)
+            say("421 4.3.2 shutting down\r\n")
+            sys.exit(0)
     elif verb == b"HELO":
         say("250 fake.test\r\n")
     elif verb == b"MAIL":
@@ -91,7 +100,13 @@ while True:
             sys.exit(7)
     elif verb == b"RCPT":
         say("250 2.1.5 recipient ok\r\n")
+    elif verb == b"NOOP" and mode == "noop_421":
+        say("421 4.3.2 going down\r\n")
+        sys.exit(0)
     elif verb in (b"RSET", b"NOOP"):
+        if verb == b"NOOP" and mode == "slow_noop":
+            import time
+            time.sleep(1)
         chunk = b""
         say("250 2.0.0 ok\r\n")
     elif verb == b"QUIT":
@@ -102,12 +117,17 @@ while True:
         if mode == "stop_reading_in_data":
             hang()
         body = b""
+        lines_read = 0
         while True:
             piece = rd.readline()
             if not piece:
                 note(b"EOF in DATA")
                 record(body, complete=False)
                 sys.exit(4)
+            lines_read += 1
+            if mode == "slow_reader" and lines_read % 32 == 0:
+                import time
+                time.sleep(0.02)
             if mode == "die_in_data" and len(body) > 1000:
                 record(body, complete=False)
                 sys.exit(9)
