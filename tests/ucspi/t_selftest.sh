@@ -118,6 +118,21 @@ start_ucspi s6 --tls-version 1.2 --answer-extra X_EXTRA=a=b --answer-extra X_UNS
   -- "${SMTPD[@]}" --record "$rec" &&
   scenario tls12_extra s6 "$rec"
 
+# The program starts with no signal ignored or blocked (python, the peer,
+# ignores SIGPIPE): it tells the client itself.
+start_ucspi s6 -- sh -c 'exec grep -E "^Sig(Ign|Blk)" /proc/self/status' &&
+  check "the program's signal dispositions: nothing ignored, nothing blocked" "$PYTHON" -c '
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+data = b""
+while True:
+    more = s.recv(4096)
+    if not more:
+        break
+    data += more
+print("    " + data.decode().replace("\n", " ").replace("\t", " "))
+sys.exit(data != b"SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n")' "$UCSPI_PORT"
+
 # The watchdog: a program that never ends is killed, and logged.
 start_ucspi s6 --conn-timeout 2 -- sleep 30 &&
   scenario watchdog s6 "$rec"

@@ -198,6 +198,12 @@ def basic(fl, rec):
         C.ok(env.get("CERTFILE", "").endswith("crt.pem") and env.get("KEYFILE", "").endswith("key.pem"),
              "%s: CERTFILE/KEYFILE left in the environment" % fl, repr(env))
 
+    nb0 = fds.get("0", {}).get("nonblock")
+    up = (events(rec, pid, "tls-up") or [{}])[0]
+    C.ok(nb0 is False and up.get("sock_nonblock") is True,
+         "%s: fd 0 blocking at start, non-blocking once the server took the socket for TLS" % fl,
+         "start %r, after %r" % (nb0, up.get("sock_nonblock")))
+
     # -- the answer to Y --
     ans = (events(rec, pid, "answer") or [{}])[0]
     ent = ans.get("entries", {})

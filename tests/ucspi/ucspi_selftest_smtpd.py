@@ -29,6 +29,7 @@ control socket is then at EOF or still open), "handshake-failed",
 """
 
 import argparse
+import fcntl
 import hashlib
 import json
 import os
@@ -81,7 +82,6 @@ def describe_fds():
         else:
             d["kind"] = "file"
         try:
-            import fcntl
             acc = fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE
             d["mode"] = {os.O_RDONLY: "r", os.O_WRONLY: "w", os.O_RDWR: "rw"}[acc]
             d["nonblock"] = bool(fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_NONBLOCK)
@@ -255,7 +255,7 @@ def main():
                 record("no-answer-asked", ctl_after=ctl_state(ctl, 0.3))
             c.infd, c.outfd = rfd, wfd
             tls = True
-            record("tls-up")
+            record("tls-up", sock_nonblock=bool(fcntl.fcntl(0, fcntl.F_GETFL) & os.O_NONBLOCK))
         elif verb == b"DATA":
             c.reply("354 go ahead")
             body = b""

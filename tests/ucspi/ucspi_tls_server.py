@@ -269,6 +269,7 @@ class Connection:
         self.tls = None
         self.inc = self.out = None
         self.to_sock = bytearray()
+        self.sock_reset = False
         self.sni = None
         self.rec = {
             "conn": num, "flavour": opts.flavour, "peer_pid": os.getpid(),
@@ -505,6 +506,7 @@ class Connection:
             return True
         except (ConnectionResetError, OSError) as e:
             self.ev("socket read error: %s" % e)
+            self.sock_reset = True
             self.inc.write_eof()
             return False
         if not data:
@@ -737,12 +739,14 @@ class Connection:
                     client_ended("close_notify")
                     break
                 except ssl.SSLEOFError:
-                    client_ended("eof")           # TCP EOF without close_notify
+                    # TCP EOF without close_notify
+                    client_ended("reset" if self.sock_reset else "eof")
                     break
                 except ssl.SSLError as e:
                     reason = e.reason or str(e)
                     if reason == "UNEXPECTED_EOF_WHILE_READING":
-                        client_ended("eof")       # (OpenSSL 3's name for it)
+                        # (OpenSSL 3's name for a TCP EOF without close_notify)
+                        client_ended("reset" if self.sock_reset else "eof")
                     elif "ALERT_" in reason:
                         # e.g. an OpenSSL client's decode_error after our bare EOF
                         client_ended("alert: %s" % reason.split("ALERT_", 1)[1].lower())
