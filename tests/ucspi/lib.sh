@@ -75,9 +75,9 @@ ucspi_setup() {
 # start_ucspi FLAVOUR [peer options...] -- PROG [ARGS...]
 # Starts the peer (its own session and process group) on a free port of
 # 127.0.0.1 in front of PROG, with the test certificate.  Sets and exports
-# UCSPI_PORT, UCSPI_PID (the peer = its process group), UCSPI_LOG (its
-# JSON log, fresh for each start), UCSPI_FLAVOUR; UCSPI_N counts the
-# starts.  The peer's stderr goes to $E2E_TMP/pipeline.log (shown on
+# UCSPI_PORT (and E2E_PORT, for the e2e clients), UCSPI_PID (the peer =
+# its process group), UCSPI_LOG (its JSON log, fresh for each start),
+# UCSPI_FLAVOUR; UCSPI_N counts the starts.  The peer's stderr goes to $E2E_TMP/pipeline.log (shown on
 # failure).  Peer options: see ucspi_tls_server.py --help or README.md.
 start_ucspi() {
   local flavour=${1:-}
@@ -110,7 +110,8 @@ start_ucspi() {
     if [ -s "$portfile" ]; then
       UCSPI_PORT=$(cat "$portfile")
       UCSPI_FLAVOUR=$flavour
-      export UCSPI_PORT UCSPI_PID UCSPI_LOG UCSPI_FLAVOUR
+      E2E_PORT=$UCSPI_PORT              # the e2e clients (example_mail, smtpclient) use it
+      export UCSPI_PORT UCSPI_PID UCSPI_LOG UCSPI_FLAVOUR E2E_PORT
       e2e_log "ucspi peer $UCSPI_N ($flavour ${popts[*]}) on 127.0.0.1:$UCSPI_PORT (pgid $UCSPI_PID) -> ${prog[*]}"
       return 0
     fi
