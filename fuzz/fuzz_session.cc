@@ -75,6 +75,11 @@
 //     formed.
 // L1  Log lines are printable ASCII at or under the configured level, and
 //     SASL data or an AUTH initial response never appear in them.
+// E1  Client EOF outside a message ends the session at once only when no
+//     reply is owed: the replies to what the client sent are relayed first
+//     (R2 then holds until the end).
+// E2  The exit at client EOF drops what the child was not given (abort)
+//     exactly when the client left a message unfinished.
 // M1  The Session's own heap (heap_meter.h), at rest, stays under a budget
 //     made of the named limits of constants.h (plus the largest span it
 //     was given, for its piece list); during one call under that plus a
@@ -417,7 +422,14 @@ class Driver {
     }
     if (client_eof_ && !client_eof_told_ && consumed_ == client_stream_.size() && !exited_) {
       client_eof_told_ = true;
+      bool open = child_mode_ == ChildMode::Body || child_mode_ == ChildMode::Chunk;
       call([&] { session_->on_client_eof(); }, 0);
+      if (exited_) {
+        check(open || owed_ == 0, "E1: the session ended at client EOF with replies owed");
+        check(exit_abort_ == open,
+              open ? "E2: a message the client left unfinished may still be completed"
+                   : "E2: client bytes given to the child dropped at client EOF");
+      }
       check_at_rest();
     }
   }
@@ -604,6 +616,7 @@ class Driver {
               "X1: an exit status other than 111, or the child's without QUIT");
         check(session_->finished(), "X1: an exit but not finished()");
         exited_ = true;
+        exit_abort_ = a.abort_child;
         forget_expected(expected_.size());
         return;
     }
@@ -848,6 +861,7 @@ class Driver {
   tws::PolicyAnswerReader reader_;
 
   bool exited_ = false;
+  bool exit_abort_ = false;
 
   // M1, M2.
   std::size_t largest_span_ = 0;

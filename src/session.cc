@@ -177,7 +177,8 @@ void Session::settle() {
   if (!closing_ || mode_ == Mode::Closed) return;
   // Nothing owed, or what comes next needs the client: a body, SASL
   // data, a TLS handshake.
-  bool needs_client = mode_ == Mode::Body || mode_ == Mode::Chunk || mode_ == Mode::AuthLine ||
+  // (The rest of a refused BDAT chunk being dropped is needed by no one.)
+  bool needs_client = mid_message() || mode_ == Mode::AuthLine ||
                       (!pending_.empty() && pending_.front().kind == Pending::Kind::StartTls);
   if (pending_.empty() || needs_client) end(*closing_);
 }
