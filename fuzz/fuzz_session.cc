@@ -4,7 +4,7 @@
 //
 // ---- The script --------------------------------------------------------
 // Byte 0 is the configuration:
-//   bits 0-1  control protocol: 0 none, 1 legacy (fd 5), 2 and 3 current
+//   bits 0-1  control protocol: 0 none, 1 legacy (fd 5), 2 current, 3 UCSPI-TLS
 //   bit 2     greylisting on;  bit 3  fail-closed (-c)
 //   bits 4-6  log level: 0 error ... 4 trace (5-7 trace too)
 //   bit 7     no valid client address (no greylist request can be made)
@@ -39,8 +39,8 @@
 //     arrived before it reaches the child (views into the client's stream
 //     are checked by offset, copied lines must occur after the ack).
 // T2  fd 5 is written at most once, with the 220 (legacy) or one NUL
-//     (current), then closed, then AwaitTls; nothing of it without a
-//     control channel.
+//     (current), then closed, then AwaitTls; UCSPI-TLS: 'Y' once, never
+//     closed, then AwaitTls; nothing of it without a control channel.
 // R1  Every line the client gets is one well-formed reply line.
 // R2  Child reply lines reach the client once each and in the order the
 //     child sent them, with the separator changed at most (EHLO rewriting).
@@ -571,6 +571,8 @@ class Driver {
         control_written_ = true;
         if (config_.control == ControlProtocol::Legacy)
           check(bytes == tws::reply::kTlsReady, "T2: legacy fd 5 got something else than the 220");
+        else if (config_.control == ControlProtocol::Ucspi)
+          check(bytes == tws::kUcspiStartTls, "T2: SSLCTLFD got something else than Y");
         else
           check(bytes == tws::kControlSignal, "T2: current fd 5 got something else than one NUL");
         if (control_write_fails_) {
@@ -580,10 +582,13 @@ class Driver {
         return;
       case Action::Kind::CloseControl:
         check(control_written_ && !control_closed_, "T2: fd 5 closed out of turn");
+        check(config_.control != ControlProtocol::Ucspi, "T2: the UCSPI-TLS control socket closed");
         control_closed_ = true;
         return;
       case Action::Kind::AwaitTls:
-        check(control_closed_ && !tls_started_, "T2: AwaitTls out of turn");
+        check((control_closed_ || (config_.control == ControlProtocol::Ucspi && control_written_)) &&
+                  !tls_started_,
+              "T2: AwaitTls out of turn");
         // Child lines not relayed yet came after STARTTLS reached the
         // head (every reply before it is complete): not for the client.
         forget_expected(expected_.size());
@@ -873,7 +878,8 @@ SessionConfig config_of(std::uint8_t b) {
   int control = b & 3;
   c.control = control == 0   ? ControlProtocol::None
               : control == 1 ? ControlProtocol::Legacy
-                             : ControlProtocol::Current;
+              : control == 2 ? ControlProtocol::Current
+                             : ControlProtocol::Ucspi;
   c.greylist = (b & 4) != 0;
   c.greylist_fail_closed = (b & 8) != 0;
   int level = (b >> 4) & 7;

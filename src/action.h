@@ -11,11 +11,13 @@ namespace tws {
 
 enum class LogLevel { Error = 0, Warning = 1, Info = 2, Debug = 3, Trace = 4 };
 
-// How the TLS wrapper in front lets the helper start TLS (../shared/PEERS.md).
+// How the TLS front lets the helper start TLS (../shared/PEERS.md).
 enum class ControlProtocol {
   None,     // no control descriptors: STARTTLS is not offered
-  Legacy,   // fd 5 only: the 220 goes to fd 5, then fd 5 is closed
-  Current,  // fd 5 and fd 6: 220 to the client, one byte on fd 5, ack on fd 6
+  Legacy,   // tlswrapper, fd 5 only: the 220 goes to fd 5, then fd 5 is closed
+  Current,  // tlswrapper, fd 5 and 6: 220 to the client, one byte on fd 5, ack on fd 6
+  Ucspi,    // UCSPI-TLS (s6-ucspitlsd, sslserver -n): 220 to the client, 'Y' on
+            // SSLCTLFD (never closed), the answer names what was negotiated
 };
 
 // What the driver tells the Session about the control channel.
@@ -45,8 +47,8 @@ struct Action {
   enum class Kind {
     ToChild,       // write bytes to the child's stdin
     ToClient,      // write bytes to the client (stdout)
-    ToControl,     // write bytes to fd 5
-    CloseControl,  // close fd 5 (legacy: then discard what the client already sent)
+    ToControl,     // write bytes to the control channel (fd 5, or SSLCTLFD)
+    CloseControl,  // close fd 5 (tlswrapper's protocols only)
     AwaitTls,      // wait for the control channel to report (ControlEvent)
     AskPolicy,     // send bytes (one request) to the greylist server, await a verdict
     Log,           // one log line at `level`

@@ -99,4 +99,13 @@ inline constexpr std::string_view kResetCommand = "RSET\r\n";
 // The one byte of the current control protocol, both ways (signal and ack).
 inline constexpr std::string_view kControlSignal{"\0", 1};
 
+// UCSPI-TLS: start TLS and send back what was negotiated. ('y' would send
+// nothing, and s6-networking up to 2.5.1.3 kills its TLS engine after it.)
+inline constexpr std::string_view kUcspiStartTls = "Y";
+
+// The longest UCSPI-TLS answer (NAME=value entries, NUL-ended, then one
+// more NUL) read after 'Y'; sslserver's is about 2 KiB, PEM certificates
+// included.
+inline constexpr std::size_t kMaxUcspiAnswer = 32 * 1024;
+
 }  // namespace tws

@@ -1,42 +1,157 @@
-// The control channel (see control_channel.h).
+// The TLS front's control channel (see control_channel.h).
 #include "control_channel.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "constants.h"
 #include "io.h"
 
 namespace tws {
 
 namespace {
+
 bool is_open(int fd) {
-  return fcntl(fd, F_GETFD) != -1;
+  return fd >= 0 && fcntl(fd, F_GETFD) != -1;
 }
+
+// A descriptor number from the environment: decimal digits only.
+int descriptor(const char* text) {
+  if (text == nullptr || *text == '\0') return -1;
+  long v = 0;
+  for (const char* p = text; *p; ++p) {
+    if (*p < '0' || *p > '9') return -1;
+    v = v * 10 + (*p - '0');
+    if (v > 65535) return -1;
+  }
+  return static_cast<int>(v);
+}
+
+Fd take(int fd) {
+  fcntl(fd, F_SETFD, FD_CLOEXEC);
+  return Fd(fd);
+}
+
 }  // namespace
 
-void ControlChannel::detect() {
+void ControlChannel::detect(const char* ssl_ctl_fd, const char* ssl_read_fd,
+                            const char* ssl_write_fd) {
+  int ctl = descriptor(ssl_ctl_fd), in = descriptor(ssl_read_fd), out = descriptor(ssl_write_fd);
+  if (is_open(ctl) && is_open(in) && is_open(out) && ctl != in && ctl != out && in != out) {
+    protocol_ = ControlProtocol::Ucspi;
+    signal_ = take(ctl);
+    tls_in_ = take(in);
+    tls_out_ = take(out);
+    fcntl(ctl, F_SETFL, fcntl(ctl, F_GETFL) | O_NONBLOCK);
+    return;
+  }
   bool five = is_open(kControlSignalFd);
   bool six = is_open(kControlAckFd);
-  if (five) {
-    fcntl(kControlSignalFd, F_SETFD, FD_CLOEXEC);
-    signal_.reset(kControlSignalFd);
-  }
-  if (six) {
-    fcntl(kControlAckFd, F_SETFD, FD_CLOEXEC);
-    ack_.reset(kControlAckFd);
-  }
+  if (five) signal_ = take(kControlSignalFd);
   if (five && six) {
+    ack_ = take(kControlAckFd);
     protocol_ = ControlProtocol::Current;
   } else if (five) {
     protocol_ = ControlProtocol::Legacy;
   } else {
     protocol_ = ControlProtocol::None;
-    ack_.reset();
   }
+}
+
+std::string ControlChannel::describe() const {
+  switch (protocol_) {
+    case ControlProtocol::Ucspi:
+      return "TLS front: UCSPI-TLS (SSLCTLFD " + std::to_string(signal_.get()) + ", SSLREADFD " +
+             std::to_string(tls_in_.get()) + ", SSLWRITEFD " + std::to_string(tls_out_.get()) +
+             ")";
+    case ControlProtocol::Current:
+      return "TLS front: tlswrapper, current protocol (fd 5 signal, fd 6 ack)";
+    case ControlProtocol::Legacy:
+      return "TLS front: tlswrapper, legacy protocol (fd 5)";
+    case ControlProtocol::None:
+      break;
+  }
+  return "TLS front: none (STARTTLS not offered)";
+}
+
+bool ControlChannel::owns(int fd) const {
+  return fd >= 0 && (fd == signal_.get() || fd == ack_.get() || fd == tls_in_.get() ||
+                     fd == tls_out_.get());
 }
 
 bool ControlChannel::write_signal(std::string_view bytes, int timeout_ms) {
   return signal_.valid() && write_all(signal_.get(), bytes, timeout_ms);
+}
+
+ControlChannel::Outcome ControlChannel::read_outcome(std::string* negotiated, std::string* why) {
+  if (protocol_ == ControlProtocol::Current) {
+    unsigned char byte = 1;
+    ssize_t r;
+    do r = ::read(ack_.get(), &byte, 1);
+    while (r < 0 && errno == EINTR);
+    if (r < 0 && errno == EAGAIN) return Outcome::Pending;
+    ack_.reset();
+    if (r == 1 && byte == 0) return Outcome::Ready;
+    *why = r == 1 ? "TLS wrapper sent a wrong ack byte" : "TLS wrapper closed the ack channel";
+    return Outcome::Failed;
+  }
+  // UCSPI-TLS: read to the end of the answer (the double NUL), not to
+  // EOF: sslserver keeps the socket open.
+  char buf[4096];
+  for (;;) {
+    ssize_t r = ::read(signal_.get(), buf, sizeof buf);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0 && errno == EAGAIN) return Outcome::Pending;
+    if (r <= 0) {
+      // s6: a failed handshake closes the socket with nothing written.
+      *why = answer_.empty() ? "TLS server closed the control socket: the handshake failed"
+                             : "TLS server closed the control socket in the middle of its answer";
+      return Outcome::Failed;
+    }
+    answer_.append(buf, static_cast<std::size_t>(r));
+    bool complete = false;
+    *negotiated = negotiated_from_answer(answer_, &complete);
+    if (complete) return Outcome::Ready;
+    if (answer_.size() > kMaxUcspiAnswer) {
+      *why = "TLS server's answer is longer than " + std::to_string(kMaxUcspiAnswer) + " bytes";
+      return Outcome::Failed;
+    }
+  }
+}
+
+bool ControlChannel::move_client_to_tls() {
+  if (!tls_in_.valid() || !tls_out_.valid()) return false;
+  if (dup2(tls_in_.get(), 0) < 0 || dup2(tls_out_.get(), 1) < 0) return false;
+  tls_in_.reset();
+  tls_out_.reset();
+  return true;
+}
+
+std::string negotiated_from_answer(std::string_view answer, bool* complete) {
+  std::string_view protocol, cipher;
+  *complete = false;
+  while (!answer.empty()) {
+    std::size_t nul = answer.find('\0');
+    if (nul == std::string_view::npos) break;  // an entry still coming
+    std::string_view entry = answer.substr(0, nul);
+    answer.remove_prefix(nul + 1);
+    if (entry.empty()) {  // the extra NUL: the end
+      *complete = true;
+      break;
+    }
+    std::size_t eq = entry.find('=');
+    if (eq == std::string_view::npos) continue;  // a variable unset
+    std::string_view name = entry.substr(0, eq), value = entry.substr(eq + 1);
+    if (name == "SSL_PROTOCOL") protocol = value;
+    if (name == "SSL_CIPHER") cipher = value;
+  }
+  std::string out(protocol);
+  if (!cipher.empty()) {
+    if (!out.empty()) out += '/';
+    out += cipher;
+  }
+  return out;
 }
 
 }  // namespace tws

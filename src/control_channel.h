@@ -1,10 +1,20 @@
-// The control channel to the TLS wrapper in front: how the helper tells it
-// to start TLS (../shared/PEERS.md). Chosen by the descriptors the helper
-// inherits: fd 5 and fd 6 open, the current protocol (signal byte on fd 5,
-// ack on fd 6); fd 5 alone, the legacy one (the 220 line on fd 5, then
-// close); otherwise none, and STARTTLS is not offered.
+// The TLS front's control channel: how the helper tells the TLS server in
+// front to start TLS, learns the outcome, and where the client's bytes
+// flow once TLS is up (../shared/PEERS.md). Chosen from what the process
+// is given, with no option:
+//   SSLCTLFD, SSLREADFD, SSLWRITEFD naming open descriptors: UCSPI-TLS
+//     (s6-ucspitlsd, sslserver -n); fds 5 and 6 then mean nothing. 'Y' on
+//     the control socket, the answer (NAME=value entries) read to its end;
+//     after TLS the client is SSLREADFD/SSLWRITEFD;
+//   fd 5 and fd 6 open: tlswrapper's current protocol (signal byte on fd 5,
+//     ack on fd 6);
+//   fd 5 alone: tlswrapper's legacy protocol (the 220 line on fd 5, close);
+//   nothing: no STARTTLS.
+// The relay drives it the same way for every front; only what it says
+// differs.
 #pragma once
 
+#include <string>
 #include <string_view>
 
 #include "action.h"
@@ -17,21 +27,49 @@ inline constexpr int kControlAckFd = 6;
 
 class ControlChannel {
  public:
-  // Looks at fds 5 and 6 and takes them over (close-on-exec, so the child
-  // never gets them). An fd 6 without fd 5 is closed.
-  void detect();
+  // Looks at the UCSPI-TLS variables (null when unset) and at fds 5 and 6,
+  // and takes the descriptors of the front found over (close-on-exec, so
+  // the child never gets them). Descriptors of no front are left alone.
+  void detect(const char* ssl_ctl_fd, const char* ssl_read_fd, const char* ssl_write_fd);
   ControlProtocol protocol() const { return protocol_; }
+  // One line for the log: the front and its descriptors.
+  std::string describe() const;
+  // Whether fd is one of the front's (kept when stray descriptors go).
+  bool owns(int fd) const;
+
+  // Reports the front going away before STARTTLS (poll for no events).
   int signal_fd() const { return signal_.get(); }
-  int ack_fd() const { return ack_.get(); }
-  // Writes all of `bytes` to fd 5, waiting at most timeout_ms.
+  // Readable when the front answers a start: fd 6, or the control socket.
+  int ack_fd() const { return protocol_ == ControlProtocol::Ucspi ? signal_.get() : ack_.get(); }
+  // Writes all of `bytes` to fd 5 (or the control socket), waiting at most timeout_ms.
   bool write_signal(std::string_view bytes, int timeout_ms);
   void close_signal() { signal_.reset(); }
-  void close_ack() { ack_.reset(); }
+
+  // Reads what the front answered to a start.
+  enum class Outcome { Pending, Ready, Failed };
+  Outcome read_outcome(std::string* negotiated, std::string* why);
+
+  // UCSPI-TLS runs the handshake on the client's own descriptors: after
+  // STARTTLS they must not be read, and once TLS is up the client is
+  // SSLREADFD and SSLWRITEFD.
+  bool handshake_on_client_fds() const { return protocol_ == ControlProtocol::Ucspi; }
+  // Moves SSLREADFD and SSLWRITEFD onto fds 0 and 1: the socket's copies
+  // go, so nothing can bypass TLS, and the relay reads and writes 0 and 1
+  // as before. False where there is nothing to move.
+  bool move_client_to_tls();
 
  private:
   ControlProtocol protocol_ = ControlProtocol::None;
-  Fd signal_;
-  Fd ack_;
+  Fd signal_;  // fd 5, or the UCSPI-TLS control socket (never closed before the end)
+  Fd ack_;     // fd 6
+  Fd tls_in_, tls_out_;  // SSLREADFD, SSLWRITEFD
+  std::string answer_;   // the UCSPI-TLS answer so far
 };
+
+// "TLSv1.3/TLS_AES_256_GCM_SHA384" from a UCSPI-TLS answer (entries
+// NAME=value each ended by NUL, then one more NUL): SSL_PROTOCOL and
+// SSL_CIPHER, whichever are there. *complete says whether the answer
+// has ended.
+std::string negotiated_from_answer(std::string_view answer, bool* complete);
 
 }  // namespace tws

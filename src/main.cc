@@ -38,13 +38,33 @@ bool invoked_as_nojail(const char* argv0) {
 }
 
 // Descriptors inherited by accident would outlive the jail: only 0, 1, 2
-// and the control channel's 5 and 6 are kept.
-void close_inherited_descriptors() {
-  for (int fd = 3; fd < 5; ++fd) close(fd);
+// and the TLS front's are kept.
+void close_inherited_descriptors(const tws::ControlChannel& front) {
+  int from = 3;
+  for (int fd = 3; fd <= 1024; ++fd) {
+    if (fd < 1024 && !front.owns(fd)) continue;
+    // Close [from, fd) in one call where the kernel has close_range.
+    if (from < fd) {
 #ifdef SYS_close_range
-  if (syscall(SYS_close_range, 7, ~0U, 0) == 0) return;
+      if (syscall(SYS_close_range, from, fd == 1024 ? ~0U : fd - 1, 0) != 0)
 #endif
-  for (int fd = 7; fd < 1024; ++fd) close(fd);
+        for (int f = from; f < fd; ++f) close(f);
+    }
+    from = fd + 1;
+  }
+}
+
+// The client's address: tcpserver's, else sslserver's (PROTO=SSL).
+std::string client_address() {
+  std::string ip = env("TCPREMOTEIP");
+  return ip.empty() ? env("SSLREMOTEIP") : ip;
+}
+
+// What the child must not inherit from the TLS front: its descriptors'
+// numbers and its key material's paths.
+void forget_front_environment() {
+  for (const char* name : {"SSLCTLFD", "SSLREADFD", "SSLWRITEFD", "CERTFILE", "KEYFILE"})
+    unsetenv(name);
 }
 
 }  // namespace
@@ -54,15 +74,21 @@ int main(int argc, char** argv) {
   Options opt;
   std::string err;
   Logger log;
-  log.configure(1, env("TCPREMOTEIP"), session_id_from_environment());
+  log.configure(1, client_address(), session_id_from_environment());
   if (!parse_options(argc, argv, &opt, &err)) {
     log.write(LogLevel::Error, err);
     log.write(LogLevel::Error, std::string("usage: ") + kUsage);
     return kExitUsage;
   }
-  log.configure(opt.verbosity, env("TCPREMOTEIP"), log.id());
+  log.configure(opt.verbosity, client_address(), log.id());
 
-  close_inherited_descriptors();
+  // The TLS front's descriptors are taken (close-on-exec) before anything
+  // else, and before the child exists.
+  ControlChannel control;
+  control.detect(std::getenv("SSLCTLFD"), std::getenv("SSLREADFD"), std::getenv("SSLWRITEFD"));
+  close_inherited_descriptors(control);
+  forget_front_environment();
+  log.write(LogLevel::Trace, control.describe());
   // A vanished reader is a write error to handle, not a signal.
   signal(SIGPIPE, SIG_IGN);
 
@@ -113,10 +139,6 @@ int main(int argc, char** argv) {
     run_as = &account;
   }
 
-  // fds 5 and 6 are taken (close-on-exec) before the child exists.
-  ControlChannel control;
-  control.detect();
-
   ChildProcess child;
   if (!child.start(opt.prog, run_as, &err)) {
     log.write(LogLevel::Error, err);
@@ -143,7 +165,7 @@ int main(int argc, char** argv) {
   SessionConfig config;
   config.control = control.protocol();
   config.log_level = log.level();
-  config.client_address = env("TCPREMOTEIP");
+  config.client_address = client_address();
   config.client_name = env("TCPREMOTEHOST");
   config.session_id = log.id();
   config.greylist = !opt.greylist.empty();

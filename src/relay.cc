@@ -175,12 +175,16 @@ bool Relay::flush_client_blocking(int timeout_ms) {
 // the first byte it reads as TLS input was written after this point,
 // whatever order poll(2) reported the ack and the client's bytes in.
 // Only what the pipe holds now is taken, so TLS bytes written after the
-// ack are not mistaken for plaintext.
-void Relay::start_tls_input() {
+// ack are not mistaken for plaintext. With UCSPI-TLS nothing is read: fd 0
+// is the socket the handshake ran on, and the client moves to SSLREADFD.
+void Relay::start_tls_input(std::string_view negotiated) {
   tls_point_reached_ = false;
   if (!session_.awaiting_control()) return;  // the session ended meanwhile
+  // A front that runs the handshake on the client's descriptors owns them
+  // now: nothing more is read there.
   int waiting = 0;
-  if (client_eof_ || ioctl(0, FIONREAD, &waiting) < 0) waiting = 0;
+  if (client_eof_ || control_.handshake_on_client_fds() || ioctl(0, FIONREAD, &waiting) < 0)
+    waiting = 0;
   for (;;) {
     if (in_end_ > in_begin_ && !exit_requested_) {
       session_.on_client(std::string_view(in_.get() + in_begin_, in_end_ - in_begin_));
@@ -193,7 +197,12 @@ void Relay::start_tls_input() {
     waiting -= static_cast<int>(got);
   }
   if (exit_requested_) return;
-  session_.on_control(ControlEvent::Ready);
+  if (control_.move_client_to_tls()) {
+    set_nonblocking(0);
+    set_nonblocking(1);
+    client_eof_ = false;
+  }
+  session_.on_control(ControlEvent::Ready, negotiated);
   perform();
 }
 
@@ -250,19 +259,15 @@ void Relay::read_child() {
 }
 
 void Relay::read_ack() {
-  unsigned char byte = 1;
-  ssize_t r;
-  do r = ::read(control_.ack_fd(), &byte, 1);
-  while (r < 0 && errno == EINTR);
-  if (r < 0 && errno == EAGAIN) return;
+  std::string negotiated, why;
+  ControlChannel::Outcome outcome = control_.read_outcome(&negotiated, &why);
+  if (outcome == ControlChannel::Outcome::Pending) return;
   awaiting_ack_ = false;
-  control_.close_ack();
-  if (r == 1 && byte == 0) {
-    start_tls_input();
+  if (outcome == ControlChannel::Outcome::Ready) {
+    start_tls_input(negotiated);
     return;
   }
-  log_.write(LogLevel::Error,
-             r == 1 ? "TLS wrapper sent a wrong ack byte" : "TLS wrapper closed the ack channel");
+  log_.write(LogLevel::Error, why);
   session_.on_control(ControlEvent::Failed);
   perform();
 }
@@ -309,13 +314,15 @@ int Relay::run() {
   auto revents = [&](int which) { return slot[which] < 0 ? 0 : fds[slot[which]].revents; };
   while (!exit_requested_) {
     feed_client();
-    if (tls_point_reached_) start_tls_input();
+    if (tls_point_reached_) start_tls_input({});
     if (exit_requested_) break;
 
     used = 0;
     bool room = in_end_ < kReadSize || in_begin_ > 0;
     bool client_full = to_client_.size() >= kMaxClientOutput;
-    watch(kStdin, !client_eof_ && room, 0, POLLIN);
+    // After STARTTLS a front that runs the handshake on fd 0 owns it.
+    bool handshake_on_stdin = control_.handshake_on_client_fds() && session_.past_starttls();
+    watch(kStdin, !client_eof_ && room && !handshake_on_stdin, 0, POLLIN);
     watch(kStdout, !to_client_.empty(), 1, POLLOUT);
     watch(kChildOut, !child_eof_ && !client_full, child_.output(), POLLIN);
     watch(kChildIn, !to_child_.empty(), child_.input(), POLLOUT);

@@ -58,7 +58,7 @@ class Relay {
   void perform();
   void perform_one(const Action& a);
   void feed_client();
-  void start_tls_input();
+  void start_tls_input(std::string_view negotiated);
   // Reads at most `most` client bytes into in_; returns how many.
   std::size_t read_client(std::size_t most);
   void read_child();

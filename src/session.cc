@@ -197,7 +197,7 @@ void Session::end_transaction(std::string_view outcome) {
     m += " reply=";
     m += outcome;
     m += " tls=";
-    m += yes_no(tls_active_);
+    m += tls_active_ && !tls_name_.empty() ? tls_name_ : yes_no(tls_active_);
     log(LogLevel::Info, std::move(m));
   }
   in_transaction_ = false;
@@ -689,13 +689,23 @@ void Session::advance() {
         }
         tls_waiting_ = true;
         log(LogLevel::Debug, "starting TLS");
-        if (config_.control == ControlProtocol::Legacy) {
-          emit(Action::Kind::ToControl, reply::kTlsReady, false);
-        } else {
-          emit(Action::Kind::ToClient, reply::kTlsReady, false);
-          emit(Action::Kind::ToControl, kControlSignal, false);
+        switch (config_.control) {
+          case ControlProtocol::Legacy:
+            emit(Action::Kind::ToControl, reply::kTlsReady, false);
+            emit(Action::Kind::CloseControl, {}, false);
+            break;
+          case ControlProtocol::Ucspi:
+            // The control socket stays open to the end: sslserver kills a
+            // program that closes it.
+            emit(Action::Kind::ToClient, reply::kTlsReady, false);
+            emit(Action::Kind::ToControl, kUcspiStartTls, false);
+            break;
+          default:
+            emit(Action::Kind::ToClient, reply::kTlsReady, false);
+            emit(Action::Kind::ToControl, kControlSignal, false);
+            emit(Action::Kind::CloseControl, {}, false);
+            break;
         }
-        emit(Action::Kind::CloseControl, {}, false);
         emit(Action::Kind::AwaitTls, {}, false);
         return;
       case Pending::Kind::Policy:
@@ -707,7 +717,7 @@ void Session::advance() {
   }
 }
 
-void Session::on_control(ControlEvent event) {
+void Session::on_control(ControlEvent event, std::string_view negotiated) {
   if (mode_ == Mode::Closed) return;
   if (!tls_waiting_) {
     // Outside a STARTTLS the only news is that the channel is gone.
@@ -731,6 +741,7 @@ void Session::on_control(ControlEvent event) {
     return;
   }
   pending_.pop_front();
+  tls_name_ = printable(negotiated, kMaxLoggedText);
   tls_started();
 }
 
@@ -744,7 +755,7 @@ void Session::tls_started() {
     log(LogLevel::Warning, "discarded " + std::to_string(discarded_) +
                                " bytes the client sent after STARTTLS in plaintext");
   discarded_ = 0;
-  log(LogLevel::Debug, "TLS started");
+  log(LogLevel::Debug, tls_name_.empty() ? "TLS started" : "TLS started: " + tls_name_);
   helo_.clear();
   esmtp_ = false;
   chunking_ = false;

@@ -73,7 +73,9 @@ class Session {
   void on_client_eof();
   void on_child(std::string_view bytes);
   void on_child_eof();
-  void on_control(ControlEvent event);
+  // `negotiated`: with Ready, the TLS protocol and cipher when the front
+  // says them ("TLSv1.3/TLS_AES_256_GCM_SHA384"), for the log lines.
+  void on_control(ControlEvent event, std::string_view negotiated = {});
   void on_policy(const PolicyVerdict& verdict);
   void on_timeout(Timer timer);
   // A stop signal (SIGTERM, SIGHUP): replies owed for commands already
@@ -92,6 +94,10 @@ class Session {
   bool awaiting_policy() const { return policy_asked_; }
   bool finished() const { return mode_ == Mode::Closed; }
   bool tls_active() const { return tls_active_; }
+  // STARTTLS was read: what the client sends next belongs to the TLS
+  // handshake (a front that runs it on the client's own descriptors must
+  // not have them read any more).
+  bool past_starttls() const { return mode_ == Mode::TlsPending; }
 
  private:
   // How client bytes are read right now.
@@ -192,6 +198,7 @@ class Session {
   bool control_lost_ = false;
   bool tls_waiting_ = false;
   bool tls_active_ = false;
+  std::string tls_name_;  // what was negotiated, when the front said it
 
   // Greylisting.
   bool policy_asked_ = false;

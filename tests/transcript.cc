@@ -41,6 +41,7 @@ void configure(SessionConfig& cfg, const std::string& value) {
     if (k == "control") {
       cfg.control = v == "legacy"    ? ControlProtocol::Legacy
                     : v == "current" ? ControlProtocol::Current
+                    : v == "ucspi"   ? ControlProtocol::Ucspi
                     : v == "none"    ? ControlProtocol::None
                                      : throw std::runtime_error("control=" + v);
     } else if (k == "greylist") {
@@ -265,7 +266,8 @@ void Harness::event(std::string_view what) {
     awaiting_tls = false;
     session_.on_control(arg == "ready"  ? ControlEvent::Ready
                         : arg == "lost" ? ControlEvent::Lost
-                                        : ControlEvent::Failed);
+                                        : ControlEvent::Failed,
+                        rest);
   } else if (kind == "client-eof") {
     session_.on_client_eof();
   } else if (kind == "child-eof") {

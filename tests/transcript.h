@@ -5,11 +5,11 @@
 // escapes (\r \n \t \0 \\ \xNN) and \{N:text} for text repeated N times.
 //
 //   case: name                       starts a case
-//   config: control=none|legacy|current greylist=open|closed addr=IP
+//   config: control=none|legacy|current|ucspi greylist=open|closed addr=IP
 //           name=HOST id=ID log=error|warning|info|debug|trace
 //   client: BYTES                    the client sends
 //   child: BYTES                     the child (SMTP server) sends
-//   event: control ready|lost|failed | client-eof | child-eof | stop [SIGNAL] |
+//   event: control ready [NEGOTIATED]|lost|failed | client-eof | child-eof | stop [SIGNAL] |
 //          timeout session|client|child|control|policy |
 //          policy pass|fail | policy defer|reject [TEXT]
 //   to-child: BYTES                  exactly what the child got since the last to-child

@@ -105,6 +105,7 @@ def main():
     need("kMaxPendingCommands", f"Pending commands: {n['kMaxPendingCommands']}")
     need("kMaxLoggedRecipients", f"names the first {n['kMaxLoggedRecipients']}")
     need("kMaxPolicyAnswer", f"at most {n['kMaxPolicyAnswer']} bytes")
+    need("kMaxUcspiAnswer", f"at most {n['kMaxUcspiAnswer']} bytes and -T seconds")
     need("kMaxPolicyReplyText", f"at most {n['kMaxPolicyReplyText']} characters")
     need("kMaxLoggedText", f"cut at {n['kMaxLoggedText']} bytes")
     need_any("kReadSize", [f"reads of {f}" for f in size_forms(n['kReadSize'])])
@@ -114,7 +115,7 @@ def main():
     need("kExitTemporary", f"status {n['kExitTemporary']}")
     handled |= {"kMinSeconds", "kMaxSeconds", "kDefaultSessionTimeout", "kDefaultIoTimeout",
                 "kMaxCommandLine", "kMaxReplyLine", "kMaxPendingCommands", "kMaxLoggedRecipients",
-                "kMaxPolicyAnswer", "kMaxPolicyReplyText", "kMaxLoggedText", "kReadSize",
+                "kMaxPolicyAnswer", "kMaxUcspiAnswer", "kMaxPolicyReplyText", "kMaxLoggedText", "kReadSize",
                 "kJailIdBase", "kJailMemory", "kExitUsage", "kExitTemporary"}
     for name in sorted(set(consts) - handled):
         print(f"not ok - {name} = {consts[name]} is new: document it in the manual page and check it "

@@ -58,10 +58,12 @@ greeting = "220 fake.test ESMTP"
 if mode == "fds":
     fds = sorted(int(x) for x in os.listdir("/proc/self/fd"))
     fds = [fd for fd in fds if os.path.exists("/proc/self/fd/%d" % fd)]
-    greeting += " fds=%s uid=%d gid=%d groups=%s remote=%s root=%s" % (
+    front = sorted(k for k in os.environ
+                   if k in ("SSLCTLFD", "SSLREADFD", "SSLWRITEFD", "CERTFILE", "KEYFILE"))
+    greeting += " fds=%s uid=%d gid=%d groups=%s remote=%s root=%s front=%s" % (
         ",".join(map(str, fds)), os.getuid(), os.getgid(),
         ",".join(map(str, sorted(os.getgroups()))), os.environ.get("TCPREMOTEIP", "-"),
-        os.readlink("/proc/self/root"))
+        os.readlink("/proc/self/root"), ",".join(front) or "-")
 say(greeting + "\r\n")
 
 chunk = b""
