@@ -586,9 +586,10 @@ class Driver {
         control_closed_ = true;
         return;
       case Action::Kind::AwaitTls:
-        check((control_closed_ || (config_.control == ControlProtocol::Ucspi && control_written_)) &&
-                  !tls_started_,
-              "T2: AwaitTls out of turn");
+        check(
+            (control_closed_ || (config_.control == ControlProtocol::Ucspi && control_written_)) &&
+                !tls_started_,
+            "T2: AwaitTls out of turn");
         // Child lines not relayed yet came after STARTTLS reached the
         // head (every reply before it is complete): not for the client.
         forget_expected(expected_.size());

@@ -63,8 +63,7 @@ std::string ControlChannel::describe() const {
   switch (protocol_) {
     case ControlProtocol::Ucspi:
       return "TLS front: UCSPI-TLS (SSLCTLFD " + std::to_string(signal_.get()) + ", SSLREADFD " +
-             std::to_string(tls_in_.get()) + ", SSLWRITEFD " + std::to_string(tls_out_.get()) +
-             ")";
+             std::to_string(tls_in_.get()) + ", SSLWRITEFD " + std::to_string(tls_out_.get()) + ")";
     case ControlProtocol::Current:
       return "TLS front: tlswrapper, current protocol (fd 5 signal, fd 6 ack)";
     case ControlProtocol::Legacy:
@@ -76,8 +75,8 @@ std::string ControlChannel::describe() const {
 }
 
 bool ControlChannel::owns(int fd) const {
-  return fd >= 0 && (fd == signal_.get() || fd == ack_.get() || fd == tls_in_.get() ||
-                     fd == tls_out_.get());
+  return fd >= 0 &&
+         (fd == signal_.get() || fd == ack_.get() || fd == tls_in_.get() || fd == tls_out_.get());
 }
 
 bool ControlChannel::write_signal(std::string_view bytes, int timeout_ms) {

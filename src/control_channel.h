@@ -60,8 +60,8 @@ class ControlChannel {
 
  private:
   ControlProtocol protocol_ = ControlProtocol::None;
-  Fd signal_;  // fd 5, or the UCSPI-TLS control socket (never closed before the end)
-  Fd ack_;     // fd 6
+  Fd signal_;            // fd 5, or the UCSPI-TLS control socket (never closed before the end)
+  Fd ack_;               // fd 6
   Fd tls_in_, tls_out_;  // SSLREADFD, SSLWRITEFD
   std::string answer_;   // the UCSPI-TLS answer so far
 };
