@@ -91,6 +91,7 @@ class Bench:
             self.notes.append(f"{jail_dir} missing: ours-jailed skipped")
         if a.debian and os.path.exists(a.debian):
             if self.root:
+                a.debian = self.named_helper(a.debian)
                 self.targets["debian"] = [a.debian]
         else:
             self.notes.append("Debian's helper not installed: its columns are empty")
@@ -100,6 +101,18 @@ class Bench:
             "ours-jailed": "ours, jailed",
             "debian": "debian",
         }
+
+    def named_helper(self, path):
+        """Debian's tlswrapper-smtp is a link to the multi-call tlswrapper,
+        which picks what it does from the name it is run under: run as
+        tlswrapper-smtp.distrib (diverted) it would be tlswrapper itself. A
+        link named tlswrapper-smtp in the temp dir runs it under its name."""
+        if os.path.basename(path) == "tlswrapper-smtp":
+            return path
+        link = os.path.join(self.tmp, "debian", "tlswrapper-smtp")
+        os.makedirs(os.path.dirname(link), mode=0o755, exist_ok=True)
+        os.symlink(os.path.realpath(path), link)
+        return link
 
     # ---- running the client
 
@@ -407,6 +420,13 @@ class Bench:
                 print("  " + l[:140])
 
 
+def default_debian():
+    """Debian's helper. With the tlswrapper-smtp package installed, ours is
+    /usr/bin/tlswrapper-smtp and Debian's is diverted to .distrib."""
+    diverted = "/usr/bin/tlswrapper-smtp.distrib"
+    return diverted if os.path.lexists(diverted) else "/usr/bin/tlswrapper-smtp"
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--client", required=True)
@@ -415,7 +435,8 @@ def main():
     ap.add_argument("--helper", required=True, help="our tlswrapper-smtp (the -nojail link "
                     "next to it is used too)")
     ap.add_argument("--shim", help="bench/valgrind_shim.so, to count the jailed helpers")
-    ap.add_argument("--debian", default="/usr/bin/tlswrapper-smtp")
+    ap.add_argument("--debian", default=default_debian(),
+                    help="Debian's helper (default: %(default)s)")
     ap.add_argument("--valgrind", default="valgrind")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--bytes", type=parse_size, default=256 * MIB)

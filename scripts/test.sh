@@ -23,7 +23,8 @@ cmake --build "$build" -j"$jobs"
 # binary.helper's jail_shows_in_proc (it wants the memory cap); the
 # example examples.tcpserver (its softlimit -m leaves ASan no room for its
 # shadow memory); bench.smoke (it measures with valgrind, which cannot run
-# an ASan binary).
+# an ASan binary); package.deb (it builds the package from the sources
+# with Debian's flags, no sanitizer: stage 1 ran it).
 echo "== ASan + UBSan"
 asan="$build-asan"
 units='^(engine\.|shell\.options$|fuzz\.replay\.)'
@@ -31,7 +32,7 @@ cmake -S . -B "$asan" -DTWS_SANITIZE=ON -DTWS_WERROR=ON >/dev/null
 cmake --build "$asan" -j"$jobs" >/dev/null
 (cd "$asan" && ctest --output-on-failure -j"$jobs" -R "$units")
 (cd "$asan" && ASAN_OPTIONS=detect_leaks=0 ctest --output-on-failure -j"$jobs" \
-  -E "$units|^shell\.jail$|^binary\.helper$|^examples\.tcpserver$|^bench\.")
+  -E "$units|^shell\.jail$|^binary\.helper$|^examples\.tcpserver$|^bench\.|^package\.deb$")
 ASAN_OPTIONS=detect_leaks=0 python3 -c '
 import sys
 sys.path.insert(0, "tests/binary")

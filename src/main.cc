@@ -144,7 +144,8 @@ int main(int argc, char** argv) {
     log.write(LogLevel::Error, err);
     return kExitTemporary;
   }
-  log.write(LogLevel::Trace, "started '" + opt.prog[0] + "' as pid " + std::to_string(child.pid()));
+  log.write(LogLevel::Trace, std::string("tlswrapper-smtp ") + kVersion + " started '" +
+                                 opt.prog[0] + "' as pid " + std::to_string(child.pid()));
   // From here a SIGTERM or SIGHUP ends the session in order (relay.cc).
   catch_stop_signals();
 

@@ -9,7 +9,13 @@
 
 namespace tws {
 
-const char* const kUsage = "tlswrapper-smtp [options] prog [args ...]";
+#ifndef TWS_VERSION
+#error "TWS_VERSION is defined by the build (CMakeLists.txt, from the VERSION file)"
+#endif
+
+const char* const kVersion = TWS_VERSION;
+const char* const kUsage =
+    "tlswrapper-smtp [options] prog [args ...] (tlswrapper-smtp " TWS_VERSION ")";
 
 namespace {
 

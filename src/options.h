@@ -25,5 +25,7 @@ struct Options {
 bool parse_options(int argc, char** argv, Options* out, std::string* err);
 
 extern const char* const kUsage;
+// The project's version (the top-level VERSION file, through CMake).
+extern const char* const kVersion;
 
 }  // namespace tws
