@@ -434,7 +434,7 @@ class Worker:
         self.crc = Crc(cfg["crc_lib"])
         self.bodies = Bodies(self.crc, f"{cfg['seed']}.{index}.body")
         self.msgs = []  # [id, how, size, crc, sent, accepted, t_done, reply_ok]
-        self.sessions = []  # (t_start, t_end, ok, kind, messages)
+        self.sessions = []  # (t_start, t_end, ok, kind, messages done, plan)
         self.failures = collections.Counter()
         self.started = 0  # messages planned into sessions
         self.seq = 0
@@ -500,34 +500,31 @@ class Worker:
             replies = []
         else:
             size_c, zero_last = chunk
-            body = memoryview(head + bytes(tail)) if len(head) + len(tail) < MIB else None
-            pieces = []
             total = len(head) + len(tail)
             step = size_c or total
-            off = 0
-            while off < total:
-                pieces.append((off, min(step, total - off)))
-                off += step
-            await self.write(writer, cmds, "MAIL, RCPT")
+            pieces = [(off, min(step, total - off)) for off in range(0, total, step)]
+            # Commands and chunks go out as one pipelined stream, gathered
+            # into writes of up to 256 KiB (as a client with writev would),
+            # so small chunks do not cost a TLS record and a wake-up each.
+            out = bytearray(cmds)
             for i, (off, k) in enumerate(pieces):
                 last = i == len(pieces) - 1 and not zero_last
-                await self.write(writer, b"BDAT %d%s\r\n" % (k, b" LAST" if last else b""),
-                                 "a BDAT command")
-                if body is not None:
-                    await self.write(writer, body[off:off + k], "a BDAT chunk")
-                else:  # large bodies: the header, then slices of the shared buffer
-                    parts = []
-                    if off < len(head):
-                        parts.append(head[off:off + k])
-                    t0 = max(0, off - len(head))
-                    t1 = off + k - len(head)
-                    if t1 > t0:
-                        parts.append(tail[t0:t1])
-                    for p in parts:
-                        await self.send_body(writer, b"", p, "a BDAT chunk")
+                out += b"BDAT %d%s\r\n" % (k, b" LAST" if last else b"")
+                if off < len(head):
+                    out += head[off:off + k]
+                t0 = max(0, off - len(head))
+                t1 = off + k - len(head)
+                while t0 < t1:
+                    take = min(t1 - t0, 256 * KIB - len(out)) if len(out) < 256 * KIB else 0
+                    out += tail[t0:t0 + take]
+                    t0 += take
+                    if len(out) >= 256 * KIB:
+                        await self.write(writer, bytes(out), "BDAT chunks")
+                        out.clear()
             if zero_last:
-                await self.write(writer, b"BDAT 0 LAST\r\n", "BDAT 0 LAST")
+                out += b"BDAT 0 LAST\r\n"
                 pieces.append((total, 0))
+            await self.write(writer, bytes(out), "BDAT chunks")
             rec[4] = True
             await self.expect(reader, "MAIL", 250)
             await self.expect(reader, "RCPT", 250)
@@ -588,14 +585,14 @@ class Worker:
                 rest = b""  # the peer may close without a TLS close_notify
             if rest:
                 raise Fail("bytes after the QUIT reply")
-            self.sessions.append((t0, time.monotonic(), True, None, done))
+            self.sessions.append((t0, time.monotonic(), True, None, done, plan))
         except Fail as f:
             self.failures[f.kind] += 1
-            self.sessions.append((t0, time.monotonic(), False, f.kind, done))
+            self.sessions.append((t0, time.monotonic(), False, f.kind, done, plan))
         except Exception as e:  # anything else is a failure of its own kind
             kind = f"client exception {type(e).__name__}: {e}"[:120]
             self.failures[kind] += 1
-            self.sessions.append((t0, time.monotonic(), False, kind, done))
+            self.sessions.append((t0, time.monotonic(), False, kind, done, plan))
         finally:
             if writer is not None:
                 writer.close()
@@ -803,6 +800,8 @@ class Run:
         sess = [s for s in self.sessions if s[1] <= end]
         acc = [m for m in self.msgs if m[5] and m[6] <= end]
         lat = [s[1] - s[0] for s in self.sessions if s[2]]
+        lat_data = [s[1] - s[0] for s in self.sessions
+                    if s[2] and all(p[1] == "data" for p in s[5])]
         peak = self.sampler.peak()
         return {
             "window": win,
@@ -814,6 +813,8 @@ class Run:
             "mib_per_s": sum(m[2] for m in acc) / MIB / win,
             "p50": percentile(lat, 50),
             "p99": percentile(lat, 99),
+            "p50_data": percentile(lat_data, 50),
+            "p99_data": percentile(lat_data, 99),
             "peak_kb": peak[0] if peak else None,
             "peak_helpers": peak[1] if peak else None,
             "per_session_kb": self.sampler.per_session(),
@@ -931,6 +932,8 @@ def print_run_table(runs):
     row("MiB/s (accepted bodies in the window)", [f(x["mib_per_s"]) for x in figs])
     row("session latency p50 / p99, s", [f"{f(x['p50'], '{:.2f}')} / {f(x['p99'], '{:.2f}')}"
                                          for x in figs])
+    row("  sessions with DATA only: p50 / p99, s", [f"{f(x['p50_data'], '{:.2f}')} / "
+                                                    f"{f(x['p99_data'], '{:.2f}')}" for x in figs])
     row("helpers' Private_Dirty at peak, MiB", [f(x["peak_kb"] and x["peak_kb"] / KIB)
                                                 for x in figs])
     row("  helper processes in that sample", [str(x["peak_helpers"]) for x in figs])
@@ -1198,6 +1201,7 @@ def main():
     ap.add_argument("--nice", type=int, default=5)
     ap.add_argument("--perf", action=argparse.BooleanOptionalAction, default=True,
                     help="perf record -a during each run, for CPU by command (when perf exists)")
+    ap.add_argument("--dump", help="write every session (start, seconds, ok, plan) here")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir (records, cert)")
     ap.add_argument("--smoke", action="store_true",
                     help="a few sessions for a few seconds; checks correctness only (ctest)")
@@ -1253,6 +1257,12 @@ def main():
                 print("debian: BDAT apart ...", file=sys.stderr, flush=True)
                 probe = bdat_probe(a, deb, tmp, cert, cafile, a.debian_bdat_sessions,
                                    a.debian_bdat_timeout)
+        if a.dump:
+            with open(a.dump, "w") as f:
+                for r in runs:
+                    for x in r.sessions:
+                        f.write(f"{r.label} {x[0] - r.t0:.3f} {x[1] - x[0]:.3f} {int(x[2])} "
+                                f"{x[4]} {x[5]!r} {x[3]!r}\n")
         print_header(a, "tlswrapper-smtp soak" + (" (smoke: correctness only)" if a.smoke else ""))
         print_workload(a)
         if deb_note:
