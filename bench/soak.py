@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The soak benchmark: many sessions at once through the real pipeline.
 
-  client (this script's workers: asyncio + ssl)
+  client (this script's worker processes: a thread per session, Python's ssl)
     -> tcpserver -HRDl0 -c N -b N 127.0.0.1 PORT
     -> tlswrapper -n -f cert.pem            (a fresh self-signed P-256 cert)
     -> HELPER                               (jailed: run as root)
@@ -77,6 +77,7 @@ SIZE_MIX = [
 ]
 MESSAGES_PER_SESSION = (1, 5)  # uniform
 BDAT_CHUNKS = [4 * KIB, 64 * KIB, 1 * MIB]  # chunk size drawn per message, or one chunk
+MAX_CHUNKS = 512  # a 4 KiB draw for a body over 2 MiB becomes 64 KiB
 
 
 def fmt_size(n):
@@ -159,13 +160,16 @@ def normalise_log(line):
 class Pipeline:
     """tcpserver -> tlswrapper -n -> [wrap...] helper [opts] -> sink --record."""
 
-    def __init__(self, tmp, cert, helper, helper_opts, sink_argv, conns, wrap=()):
+    def __init__(self, tmp, cert, helper, helper_opts, sink_argv, conns, wrap=(),
+                 keep_lines=False):
         self.tmp = tmp
         self.proc = None
         self.port = None
         self.log_kinds = collections.Counter()
         self.log_examples = {}
         self.log_lines = 0
+        self.keep_lines = keep_lines
+        self.lines = []  # (monotonic time read, line) with keep_lines
         prog = ["tlswrapper", "-n", "-f", cert] + list(wrap) + [helper] + list(helper_opts) + \
             list(sink_argv)
         env = dict(os.environ, PATH="/usr/sbin:/usr/bin:/sbin:/bin")
@@ -201,6 +205,8 @@ class Pipeline:
         for raw in self.proc.stderr:
             line = raw.decode("utf-8", "replace").rstrip("\n")
             self.log_lines += 1
+            if self.keep_lines:
+                self.lines.append((time.monotonic(), line))
             k = normalise_log(line)
             self.log_kinds[k] += 1
             self.log_examples.setdefault(k, line[:300])
@@ -389,6 +395,8 @@ def plan_session(rng, bdat_share):
         chunk = None
         if how == "bdat":
             c = rng.choice(BDAT_CHUNKS + [None])  # None: the whole body in one chunk
+            while c is not None and size > c * MAX_CHUNKS:
+                c = BDAT_CHUNKS[BDAT_CHUNKS.index(c) + 1]
             chunk = (c, rng.random() < 0.1)  # and sometimes a final "BDAT 0 LAST"
         msgs.append((size, how, chunk))
     return msgs
@@ -418,12 +426,59 @@ class Bodies:
 
 
 # ---------------------------------------------------------------------------
-# The client: one worker process, an asyncio loop with its share of sessions
+# The client: worker processes, each with one thread per open session, on
+# blocking sockets (Python's ssl releases the GIL while it encrypts, reads
+# and writes). An asyncio client was tried first: under load it left
+# replies unread for more than 15 s after a long pipelined BDAT stream
+# (Python 3.11's SSL transport), so the helpers timed out on it; the same
+# stream from blocking sockets never waited more than a second.
 
 class Fail(Exception):
-    def __init__(self, kind):
+    def __init__(self, kind, detail=None):
         super().__init__(kind)
         self.kind = kind
+        self.detail = detail
+
+
+class Conn:
+    """One session's socket: reply lines from its own buffer (so what was
+    read past the 220 to STARTTLS can be seen), writes with sendall; every
+    wait limited by the socket's timeout. Records when it last read a reply
+    line and last finished a write, for the failure reports."""
+
+    def __init__(self, sock, t0):
+        self.sock = sock
+        self.buf = b""
+        self.read_at = self.wrote_at = t0
+
+    def since(self):
+        now = time.monotonic()
+        return (f"{now - self.read_at:.2f} s after the last reply line read, "
+                f"{now - self.wrote_at:.2f} s after the last write completed")
+
+    def readline(self):
+        while True:
+            i = self.buf.find(b"\n")
+            if i >= 0:
+                line, self.buf = self.buf[:i + 1], self.buf[i + 1:]
+                return line
+            if len(self.buf) > 4096:
+                line, self.buf = self.buf, b""
+                return line
+            data = self.sock.recv(65536)
+            if not data:
+                line, self.buf = self.buf, b""
+                return line
+            self.buf += data
+
+    def rest(self):
+        """What comes before the end of the stream (b"" at once at EOF)."""
+        if self.buf:
+            return self.buf
+        return self.sock.recv(65536)
+
+    def close(self):
+        self.sock.close()
 
 
 class Worker:
@@ -433,26 +488,29 @@ class Worker:
         self.rng = random.Random(f"{cfg['seed']}.{index}")
         self.crc = Crc(cfg["crc_lib"])
         self.bodies = Bodies(self.crc, f"{cfg['seed']}.{index}.body")
+        self.lock = threading.Lock()  # the generators and the tallies below
         self.msgs = []  # [id, how, size, crc, sent, accepted, t_done, reply_ok]
         self.sessions = []  # (t_start, t_end, ok, kind, messages done, plan)
         self.failures = collections.Counter()
+        self.details = {}  # failure kind -> [when it happened, against the last I/O]
         self.started = 0  # messages planned into sessions
         self.seq = 0
         self.ctx = ssl.create_default_context(cafile=cfg["cafile"])
         self.ctx.check_hostname = True
 
-    async def reply(self, reader, stage):
+    def reply(self, c, stage):
         lines = []
         while True:
             try:
-                line = await asyncio.wait_for(reader.readline(), self.cfg["io_timeout"])
-            except asyncio.TimeoutError:
-                raise Fail(f"timeout waiting for the reply to {stage}")
-            except (ConnectionError, ssl.SSLError) as e:
-                raise Fail(f"{type(e).__name__} waiting for the reply to {stage}")
+                line = c.readline()
+            except socket.timeout:
+                raise Fail(f"timeout waiting for the reply to {stage}", c.since())
+            except (OSError, ssl.SSLError) as e:
+                raise Fail(f"{type(e).__name__} waiting for the reply to {stage}", c.since())
             if not line:
                 raise Fail(f"connection closed before the reply to {stage}"
-                           + (f" (after {lines[-1][:40]!r})" if lines else ""))
+                           + (f" (after {lines[-1][:40]!r})" if lines else ""), c.since())
+            c.read_at = time.monotonic()
             if not line.endswith(b"\r\n") or len(line) < 5:
                 raise Fail(f"bad reply line to {stage}")
             text = line.decode("ascii", "replace").rstrip("\r\n")
@@ -460,52 +518,50 @@ class Worker:
             if text[3:4] != "-":
                 return int(text[:3]), lines
 
-    async def expect(self, reader, stage, code):
-        got, lines = await self.reply(reader, stage)
+    def expect(self, c, stage, code):
+        got, lines = self.reply(c, stage)
         if got != code:
             raise Fail(f"{got} reply to {stage} ({lines[-1][:60]})")
         return lines
 
-    async def write(self, writer, data, stage):
-        writer.write(data)
+    def write(self, c, data, stage):
         try:
-            await asyncio.wait_for(writer.drain(), self.cfg["io_timeout"])
-        except asyncio.TimeoutError:
-            raise Fail(f"timeout writing {stage}")
-        except (ConnectionError, ssl.SSLError) as e:
-            raise Fail(f"{type(e).__name__} writing {stage}")
+            c.sock.sendall(data)
+        except socket.timeout:
+            raise Fail(f"timeout writing {stage}", c.since())
+        except (OSError, ssl.SSLError) as e:
+            raise Fail(f"{type(e).__name__} writing {stage}", c.since())
+        c.wrote_at = time.monotonic()
 
-    async def send_body(self, writer, head, tail, stage):
-        await self.write(writer, head, stage)
-        step = 256 * KIB
-        for off in range(0, len(tail), step):
-            await self.write(writer, tail[off:off + step], stage)
-
-    async def message(self, reader, writer, plan):
+    def message(self, c, plan):
         size, how, chunk = plan
-        self.seq += 1
-        mid = f"{self.cfg['run']}.{self.index}.{self.seq}"
+        with self.lock:
+            self.seq += 1
+            mid = f"{self.cfg['run']}.{self.index}.{self.seq}"
         head, tail, n, crc = self.bodies.make(mid, size)
         rec = [mid, how, n, crc, False, False, None, False]
-        self.msgs.append(rec)
+        with self.lock:
+            self.msgs.append(rec)
         cmds = b"MAIL FROM:<soak@client.example>\r\nRCPT TO:<sink@sink.example>\r\n"
         if how == "data":
-            await self.write(writer, cmds + b"DATA\r\n", "MAIL, RCPT, DATA")
-            await self.expect(reader, "MAIL", 250)
-            await self.expect(reader, "RCPT", 250)
-            await self.expect(reader, "DATA", 354)
-            await self.send_body(writer, head, tail, "the DATA body")
-            await self.write(writer, b".\r\n", "the final dot")
+            self.write(c, cmds + b"DATA\r\n", "MAIL, RCPT, DATA")
+            self.expect(c, "MAIL", 250)
+            self.expect(c, "RCPT", 250)
+            self.expect(c, "DATA", 354)
+            self.write(c, head, "the DATA body")
+            for off in range(0, len(tail), 256 * KIB):
+                self.write(c, tail[off:off + 256 * KIB], "the DATA body")
+            self.write(c, b".\r\n", "the final dot")
             rec[4] = True
-            replies = []
         else:
             size_c, zero_last = chunk
             total = len(head) + len(tail)
             step = size_c or total
             pieces = [(off, min(step, total - off)) for off in range(0, total, step)]
             # Commands and chunks go out as one pipelined stream, gathered
-            # into writes of up to 256 KiB (as a client with writev would),
-            # so small chunks do not cost a TLS record and a wake-up each.
+            # into writes of up to 256 KiB (as a client with writev would);
+            # the replies are read after it (at most MAX_CHUNKS of them, a
+            # few KiB, which the socket buffers hold).
             out = bytearray(cmds)
             for i, (off, k) in enumerate(pieces):
                 last = i == len(pieces) - 1 and not zero_last
@@ -515,22 +571,22 @@ class Worker:
                 t0 = max(0, off - len(head))
                 t1 = off + k - len(head)
                 while t0 < t1:
-                    take = min(t1 - t0, 256 * KIB - len(out)) if len(out) < 256 * KIB else 0
+                    take = min(t1 - t0, max(0, 256 * KIB - len(out)))
                     out += tail[t0:t0 + take]
                     t0 += take
                     if len(out) >= 256 * KIB:
-                        await self.write(writer, bytes(out), "BDAT chunks")
+                        self.write(c, out, "BDAT chunks")
                         out.clear()
             if zero_last:
                 out += b"BDAT 0 LAST\r\n"
                 pieces.append((total, 0))
-            await self.write(writer, bytes(out), "BDAT chunks")
+            self.write(c, out, "BDAT chunks")
             rec[4] = True
-            await self.expect(reader, "MAIL", 250)
-            await self.expect(reader, "RCPT", 250)
+            self.expect(c, "MAIL", 250)
+            self.expect(c, "RCPT", 250)
             for _ in pieces[:-1]:
-                await self.expect(reader, "a BDAT chunk", 250)
-        code, lines = await self.reply(reader, "the end of the message")
+                self.expect(c, "a BDAT chunk", 250)
+        code, lines = self.reply(c, "the end of the message")
         if code != 250:
             raise Fail(f"{code} reply to the end of the message ({lines[-1][:60]})")
         rec[5] = True
@@ -539,93 +595,107 @@ class Worker:
         if m and int(m.group(1)) == n and int(m.group(2), 16) == crc:
             rec[7] = True
         else:
-            self.failures["250 reply with another byte count or CRC than sent"] += 1
+            with self.lock:
+                self.failures["250 reply with another byte count or CRC than sent"] += 1
 
-    async def session(self, plan):
+    def session(self, plan):
         t0 = time.monotonic()
-        writer = None
+        c = None
         done = 0
         try:
             try:
-                reader, writer = await asyncio.wait_for(
-                    asyncio.open_connection("127.0.0.1", self.cfg["port"], limit=64 * KIB),
-                    self.cfg["io_timeout"])
-            except asyncio.TimeoutError:
+                sock = socket.create_connection(("127.0.0.1", self.cfg["port"]),
+                                                timeout=self.cfg["io_timeout"])
+            except socket.timeout:
                 raise Fail("timeout connecting")
             except OSError as e:
                 raise Fail(f"connect: {e.strerror or type(e).__name__}")
-            await self.expect(reader, "the greeting", 220)
-            await self.write(writer, b"EHLO client.example\r\n", "EHLO")
-            lines = await self.expect(reader, "EHLO", 250)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            c = Conn(sock, t0)
+            self.expect(c, "the greeting", 220)
+            self.write(c, b"EHLO client.example\r\n", "EHLO")
+            lines = self.expect(c, "EHLO", 250)
             if not any(l[4:].upper().startswith("STARTTLS") for l in lines):
                 raise Fail("STARTTLS not offered")
-            await self.write(writer, b"STARTTLS\r\n", "STARTTLS")
-            await self.expect(reader, "STARTTLS", 220)
+            self.write(c, b"STARTTLS\r\n", "STARTTLS")
+            self.expect(c, "STARTTLS", 220)
+            if c.buf:
+                raise Fail("bytes after the 220 to STARTTLS, before the handshake")
             try:
-                await asyncio.wait_for(writer.start_tls(self.ctx, server_hostname="localhost"),
-                                       self.cfg["io_timeout"])
-            except asyncio.TimeoutError:
+                c.sock = self.ctx.wrap_socket(c.sock, server_hostname="localhost")
+            except socket.timeout:
                 raise Fail("timeout in the TLS handshake")
-            except (ssl.SSLError, ConnectionError, OSError) as e:
+            except (ssl.SSLError, OSError) as e:
                 raise Fail(f"TLS handshake: {type(e).__name__}")
-            await self.write(writer, b"EHLO client.example\r\n", "EHLO in TLS")
-            lines = await self.expect(reader, "EHLO in TLS", 250)
+            self.write(c, b"EHLO client.example\r\n", "EHLO in TLS")
+            lines = self.expect(c, "EHLO in TLS", 250)
             if any(l[4:].upper().startswith("STARTTLS") for l in lines):
                 raise Fail("STARTTLS offered inside TLS")
             for p in plan:
-                await self.message(reader, writer, p)
+                self.message(c, p)
                 done += 1
-            await self.write(writer, b"QUIT\r\n", "QUIT")
-            await self.expect(reader, "QUIT", 221)
+            self.write(c, b"QUIT\r\n", "QUIT")
+            self.expect(c, "QUIT", 221)
             try:
-                rest = await asyncio.wait_for(reader.read(), self.cfg["io_timeout"])
-            except asyncio.TimeoutError:
+                rest = c.rest()
+            except socket.timeout:
                 raise Fail("timeout waiting for the end after QUIT")
-            except (ConnectionError, ssl.SSLError):
+            except (OSError, ssl.SSLError):
                 rest = b""  # the peer may close without a TLS close_notify
             if rest:
                 raise Fail("bytes after the QUIT reply")
-            self.sessions.append((t0, time.monotonic(), True, None, done, plan))
+            ok = (True, None)
         except Fail as f:
-            self.failures[f.kind] += 1
-            self.sessions.append((t0, time.monotonic(), False, f.kind, done, plan))
+            ok = (False, f.kind)
+            with self.lock:
+                self.failures[f.kind] += 1
+                if f.detail:
+                    self.details.setdefault(f.kind, []).append(f.detail)
         except Exception as e:  # anything else is a failure of its own kind
             kind = f"client exception {type(e).__name__}: {e}"[:120]
-            self.failures[kind] += 1
-            self.sessions.append((t0, time.monotonic(), False, kind, done, plan))
+            ok = (False, kind)
+            with self.lock:
+                self.failures[kind] += 1
         finally:
-            if writer is not None:
-                writer.close()
+            if c is not None:
                 try:
-                    await asyncio.wait_for(writer.wait_closed(), 5)
-                except Exception:
+                    c.close()
+                except OSError:
                     pass
+        with self.lock:
+            self.sessions.append((t0, time.monotonic(), ok[0], ok[1], done, plan))
 
     def next_plan(self):
         cfg = self.cfg
-        if time.monotonic() >= cfg["deadline"]:
-            return None
-        while True:
-            if cfg["messages"] is not None and self.started >= cfg["messages"]:
+        with self.lock:
+            if time.monotonic() >= cfg["deadline"]:
                 return None
-            plan = plan_session(self.rng, cfg["bdat_share"])
-            if cfg["only"]:
-                plan = [p for p in plan if p[1] == cfg["only"]]
-            if cfg["messages"] is not None:
-                plan = plan[:cfg["messages"] - self.started]
-            if plan:
-                self.started += len(plan)
-                return plan
+            while True:
+                if cfg["messages"] is not None and self.started >= cfg["messages"]:
+                    return None
+                plan = plan_session(self.rng, cfg["bdat_share"])
+                if cfg["only"]:
+                    plan = [p for p in plan if p[1] == cfg["only"]]
+                if cfg["messages"] is not None:
+                    plan = plan[:cfg["messages"] - self.started]
+                if plan:
+                    self.started += len(plan)
+                    return plan
 
-    async def slot(self):
+    def slot(self):
         while True:
             plan = self.next_plan()
             if plan is None:
                 return
-            await self.session(plan)
+            self.session(plan)
 
-    async def run(self):
-        await asyncio.gather(*(self.slot() for _ in range(self.cfg["concurrency"])))
+    def run(self):
+        threads = [threading.Thread(target=self.slot, daemon=True)
+                   for _ in range(self.cfg["concurrency"])]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
 
 
 def set_comm(name):
@@ -639,11 +709,12 @@ def set_comm(name):
 def worker_main(cfg, index, conn):
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     set_comm("soak-client")
+    threading.stack_size(512 * KIB)
     w = Worker(cfg, index)
-    asyncio.run(w.run())
+    w.run()
     ru = resource.getrusage(resource.RUSAGE_SELF)
     conn.send({"msgs": w.msgs, "sessions": w.sessions, "failures": dict(w.failures),
-               "cpu": ru.ru_utime + ru.ru_stime})
+               "details": w.details, "cpu": ru.ru_utime + ru.ru_stime})
     conn.close()
 
 
@@ -715,7 +786,8 @@ class Run:
         record = os.path.join(self.tmp, f"record.{self.tag}")
         run_id = f"{self.tag}-{os.getpid()}-{random.randrange(10**6)}"
         pipe = Pipeline(self.tmp, self.cert, self.helper, a.helper_opts,
-                        [a.sink, "--record", record], self.concurrency * 2 + 50)
+                        [a.sink, "--record", record], self.concurrency * 2 + 50,
+                        keep_lines=bool(a.dump))
         sampler = MemorySampler(pipe.proc.pid, a.sample_interval)
         cfg = {
             "port": pipe.port, "cafile": self.cafile, "crc_lib": a.crc_lib, "seed": a.seed,
@@ -744,8 +816,11 @@ class Run:
         self.msgs = [m for r in results for m in r["msgs"]]
         self.sessions = [s for r in results for s in r["sessions"]]
         self.failures = collections.Counter()
+        self.details = collections.defaultdict(list)
         for r in results:
             self.failures.update(r["failures"])
+            for k, v in r.get("details", {}).items():
+                self.details[k] += v
         self.record, self.record_bad = read_record(record)
         self.account(run_id)
         return self
@@ -826,26 +901,16 @@ class Run:
 # ---------------------------------------------------------------------------
 # Debian's BDAT share, apart
 
-async def bdat_probe_session(cfg, index):
-    w = Worker(cfg, index)
-    plan = [(8 * KIB, "bdat", (4 * KIB, False))]
-    await w.session(plan)
-    return w
-
-
 def bdat_probe_main(cfg, conn):
     set_comm("soak-client")
-    async def go():
-        ws = await asyncio.gather(*(bdat_probe_session(dict(cfg), i)
-                                    for i in range(cfg["sessions"])))
-        return ws
-    ws = asyncio.run(go())
-    msgs = [m for w in ws for m in w.msgs]
-    sessions = [s for w in ws for s in w.sessions]
-    failures = collections.Counter()
-    for w in ws:
-        failures.update(w.failures)
-    conn.send({"msgs": msgs, "sessions": sessions, "failures": dict(failures)})
+    w = Worker(cfg, 0)
+    plan = [(8 * KIB, "bdat", (4 * KIB, False))]
+    threads = [threading.Thread(target=w.session, args=(plan,)) for _ in range(cfg["sessions"])]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    conn.send({"msgs": w.msgs, "sessions": w.sessions, "failures": dict(w.failures)})
     conn.close()
 
 
@@ -880,12 +945,12 @@ def bdat_probe(a, helper, tmp, cert, cafile, sessions, timeout):
 # ---------------------------------------------------------------------------
 # Reports
 
-def print_header(a, title, workers=None):
+def print_header(a, title, workers=None, kind="a thread per session, blocking sockets"):
     load = open("/proc/loadavg").read().split()[:3]
     print()
     print(title)
     print(f"  {os.cpu_count()} CPUs, load average {' '.join(load)} now; "
-          f"nice {a.nice}; client: {workers or a.workers} asyncio worker process(es), Python "
+          f"nice {a.nice}; client: {workers or a.workers} process(es), {kind}, Python "
           f"{sys.version.split()[0]}, {ssl.OPENSSL_VERSION}")
 
 
@@ -961,6 +1026,9 @@ def print_run_table(runs):
             print("    none")
         for k, n in r.failures.most_common():
             print(f"    {n:7}  {k}")
+            ds = r.details.get(k)
+            if ds:
+                print(f"             e.g. {ds[0]}")
         print(f"  {r.label}: the pipeline's log lines ({r.pipe.log_lines}), by kind")
         if not r.pipe.log_kinds:
             print("    none")
@@ -1116,7 +1184,7 @@ def idle_flood(a, tmp, cert):
     ok = (len(got_421) == a.idle_sessions and not late and not early and
           statuses.get("exit 111", 0) == a.idle_sessions and len(statuses) == 1)
 
-    print_header(a, "tlswrapper-smtp idle flood", workers=1)
+    print_header(a, "tlswrapper-smtp idle flood", workers=1, kind="asyncio")
     print(f"  {a.idle_sessions} connections: greeting, EHLO in plaintext, then nothing; helper "
           f"{a.helper} {' '.join(helper_opts)} (jailed), tcpserver -c {a.idle_sessions + 100}")
     print(f"  between tlswrapper and the helper: {a.status_shim} (records each helper's exit "
@@ -1189,7 +1257,7 @@ def main():
     ap.add_argument("-m", "--messages", type=int, help="stop after M messages (in all)")
     ap.add_argument("--bdat-share", type=float, default=0.25)
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1,
-                    help="client processes (each an asyncio loop)")
+                    help="client processes (each with a thread per session)")
     ap.add_argument("--io-timeout", type=float, default=60.0,
                     help="the client's limit on any one wait, seconds")
     ap.add_argument("--debian-bdat-sessions", type=int, default=10)
@@ -1263,6 +1331,16 @@ def main():
                     for x in r.sessions:
                         f.write(f"{r.label} {x[0] - r.t0:.3f} {x[1] - x[0]:.3f} {int(x[2])} "
                                 f"{x[4]} {x[5]!r} {x[3]!r}\n")
+            with open(a.dump + ".msgs", "w") as f:
+                for r in runs:
+                    for m in r.msgs:
+                        t = "-" if m[6] is None else f"{m[6] - r.t0:.3f}"
+                        f.write(f"{r.label} {m[0]} {m[1]} {m[2]} {m[3]:08x} sent={int(m[4])} "
+                                f"accepted={int(m[5])} t={t}\n")
+            with open(a.dump + ".log", "w") as f:
+                for r in runs:
+                    for t, line in r.pipe.lines:
+                        f.write(f"{r.label} {t - r.t0:.3f} {line}\n")
         print_header(a, "tlswrapper-smtp soak" + (" (smoke: correctness only)" if a.smoke else ""))
         print_workload(a)
         if deb_note:
