@@ -1070,12 +1070,14 @@ def print_probe(p):
 # Idle flood
 
 async def idle_conn(cfg, i, out):
-    r = {"i": i, "t_last": None, "t_end": None, "got": b"", "error": None}
+    r = {"i": i, "t_last": None, "t_421": None, "t_end": None, "got": b"", "error": None,
+         "port": None}
     out.append(r)
     writer = None
     try:
         reader, writer = await asyncio.wait_for(
             asyncio.open_connection("127.0.0.1", cfg["port"]), cfg["connect_timeout"])
+        r["port"] = writer.get_extra_info("sockname")[1]
         greet = await asyncio.wait_for(reader.readline(), cfg["connect_timeout"])
         if not greet.startswith(b"220"):
             raise Fail(f"greeting {greet[:40]!r}")
@@ -1093,7 +1095,9 @@ async def idle_conn(cfg, i, out):
             if line[3:4] != b"-":
                 break
         try:
-            r["got"] = await asyncio.wait_for(reader.read(), cfg["T"] + 30)
+            r["got"] = await asyncio.wait_for(reader.readline(), cfg["T"] + 30)
+            r["t_421"] = time.monotonic()
+            r["got"] += await asyncio.wait_for(reader.read(), cfg["T"] + 30)
         except ConnectionError:
             r["error"] = "reset instead of an orderly close"
         r["t_end"] = time.monotonic()
@@ -1157,23 +1161,26 @@ def idle_flood(a, tmp, cert):
     errors = collections.Counter(c["error"] for c in conns if c["error"])
     other = collections.Counter(c["got"][:60] for c in conns
                                 if c["error"] is None and c["got"] != want)
+    limit = T + 1
+    d421 = [c["t_421"] - c["t_last"] for c in conns if c["t_421"] and c["t_last"]]
     delays = [c["t_end"] - c["t_last"] for c in conns if c["t_end"] and c["t_last"]]
-    late = [d for d in delays if d > T + 1]
-    early = [d for d in delays if d < T]
+    late = [d for d in delays if d > limit]
+    early = [d for d in d421 if d < T]
     statuses = collections.Counter()
-    shim_times = []
+    exits = {}  # client port -> the helper's exit time (the shim's record)
     if os.path.exists(status):
         for line in open(status):
-            m = re.match(r"pid=\d+ (exit|signal)=(\d+) t=([\d.]+)", line)
+            m = re.match(r"pid=\d+ (exit|signal)=(\d+) t=([\d.]+) port=(\S+)", line)
             if m:
                 statuses[f"{m.group(1)} {m.group(2)}"] += 1
-                shim_times.append(float(m.group(3)))
+                if m.group(4).isdigit():
+                    exits[int(m.group(4))] = float(m.group(3))
     lasts = sorted(c["t_last"] for c in conns if c["t_last"])
     firsts = lasts[0] if lasts else res["t0"]
-    # the helpers' exit times against the client's last bytes: the k-th
-    # helper to end against the k-th last byte (both sorted)
-    shim_times.sort()
-    shim_delay = [e - l for e, l in zip(shim_times, lasts)] if len(shim_times) == len(lasts) else []
+    helper_delay = [exits[c["port"]] - c["t_last"] for c in conns
+                    if c["t_last"] and c["port"] in exits]
+    unpaired = sum(1 for c in conns if c["port"] not in exits)
+    helper_late = [d for d in helper_delay if d > limit]
     peak_helpers = max((s[1] for s in sampler.samples), default=0)
     # the plateau: the samples with at least 95% of the most helpers seen
     plateau = [s for s in sampler.samples if s[1] >= 0.95 * peak_helpers and s[1] > 0]
@@ -1181,7 +1188,8 @@ def idle_flood(a, tmp, cert):
     plateau_per = statistics.median([s[2] / s[1] for s in plateau]) if plateau else None
     plateau_n = statistics.median([s[1] for s in plateau]) if plateau else None
     peak = sampler.peak()
-    ok = (len(got_421) == a.idle_sessions and not late and not early and
+    ok = (len(got_421) == a.idle_sessions and not early and
+          not [d for d in d421 if d > limit] and not helper_late and not unpaired and
           statuses.get("exit 111", 0) == a.idle_sessions and len(statuses) == 1)
 
     print_header(a, "tlswrapper-smtp idle flood", workers=1, kind="asyncio")
@@ -1205,13 +1213,19 @@ def idle_flood(a, tmp, cert):
         print(f"    error {n:5}  {k}")
     for k, n in other.most_common(5):
         print(f"    other {n:5}  {k!r}")
-    if delays:
-        print(f"  close after the client's last byte: min {min(delays):.2f} s, median "
-              f"{statistics.median(delays):.2f} s, max {max(delays):.2f} s (limit {T} .. {T + 1} s); "
-              f"later than {T + 1} s: {len(late)}, earlier than {T} s: {len(early)}")
-    if shim_delay:
-        print(f"  helper exit after the last byte (k-th exit against the k-th last byte): "
-              f"max {max(shim_delay):.2f} s")
+    def span(xs):
+        return (f"min {min(xs):.2f} s, median {statistics.median(xs):.2f} s, max {max(xs):.2f} s"
+                if xs else "none")
+    print(f"  after the client's last byte (timed just before the EHLO was sent; limit {T} .. "
+          f"{limit} s):")
+    print(f"    the helper exited:     {span(helper_delay)}; later than {limit} s: "
+          f"{len(helper_late)} (its exit time from status_shim, matched by the client's port"
+          + (f"; {unpaired} connections without a record" if unpaired else "") + ")")
+    print(f"    the 421 reached the client: {span(d421)}; later than {limit} s: "
+          f"{sum(1 for d in d421 if d > limit)}, earlier than {T} s: {len(early)}")
+    print(f"    the close reached the client: {span(delays)}; later than {limit} s: {len(late)} "
+          f"(after the helper: tlswrapper's own exit and the client's loop, {a.idle_sessions} closes "
+          "within seconds)")
     print(f"  helper exit statuses: " + ", ".join(f"{k}: {n}" for k, n in statuses.most_common())
           + f" (of {a.idle_sessions})")
     print(f"  client CPU: {res['cpu']:.1f} s")

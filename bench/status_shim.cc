@@ -9,8 +9,11 @@
 // the control descriptors 5 and 6 belong to prog alone, and close when prog
 // ends), waits, appends one line to FILE with a single O_APPEND write:
 //
-//   pid=PID exit=STATUS t=MONOTONIC_SECONDS      (or signal=N instead of exit=)
+//   pid=PID exit=STATUS t=MONOTONIC_SECONDS port=TCPREMOTEPORT
 //
+// (signal=N instead of exit= when prog was killed; port is what tcpserver
+// put in the environment, the client's own port, "-" when unset, so a
+// client can find the line of each of its connections).
 // and exits as prog did. t is CLOCK_MONOTONIC when the wait returned, the
 // clock Python's time.monotonic() reads, so the driver can compare it with
 // its own times. No exec of its own, no shell, no C++ runtime at run time.
@@ -22,6 +25,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 int main(int argc, char** argv) {
@@ -29,6 +33,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: status_shim FILE prog [args]\n");
     return 100;
   }
+  const char* port = std::getenv("TCPREMOTEPORT");
+  if (port == nullptr || *port == '\0' || std::strlen(port) > 8) port = "-";
   pid_t pid = fork();
   if (pid < 0) {
     std::perror("status_shim: fork");
@@ -49,12 +55,13 @@ int main(int argc, char** argv) {
   char line[128];
   int n;
   if (WIFEXITED(status)) {
-    n = std::snprintf(line, sizeof line, "pid=%ld exit=%d t=%ld.%06ld\n", static_cast<long>(pid),
-                      WEXITSTATUS(status), static_cast<long>(ts.tv_sec), ts.tv_nsec / 1000);
+    n = std::snprintf(line, sizeof line, "pid=%ld exit=%d t=%ld.%06ld port=%s\n",
+                      static_cast<long>(pid), WEXITSTATUS(status), static_cast<long>(ts.tv_sec),
+                      ts.tv_nsec / 1000, port);
   } else {
-    n = std::snprintf(line, sizeof line, "pid=%ld signal=%d t=%ld.%06ld\n",
+    n = std::snprintf(line, sizeof line, "pid=%ld signal=%d t=%ld.%06ld port=%s\n",
                       static_cast<long>(pid), WTERMSIG(status), static_cast<long>(ts.tv_sec),
-                      ts.tv_nsec / 1000);
+                      ts.tv_nsec / 1000, port);
   }
   int fd = open(argv[1], O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
   if (fd >= 0 && n > 0) {
