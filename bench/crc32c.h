@@ -67,6 +67,12 @@ class Crc32c {
   std::uint32_t value() const {
     return ~state_;
   }
+  // Goes on from a value() returned earlier.
+  static Crc32c resume(std::uint32_t value) {
+    Crc32c c;
+    c.state_ = ~value;
+    return c;
+  }
 
  private:
   std::uint32_t state_ = 0xFFFFFFFFu;

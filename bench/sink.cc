@@ -2,7 +2,7 @@
 // to cost as little as possible per byte so that what a benchmark measures
 // is the relay in front of it.
 //
-//   sink [--expect BYTES:CRC32C_HEX]
+//   sink [--expect BYTES:CRC32C_HEX] [--record FILE]
 //
 // It reads 256 KiB at a time, answers the greeting, EHLO (advertising
 // PIPELINING and CHUNKING), HELO, MAIL, RCPT, DATA, BDAT, RSET, NOOP and
@@ -15,12 +15,24 @@
 //
 // With --expect the sink also judges each message itself: a body that
 // differs gets a 554 instead, and the sink exits with status 4 after QUIT.
+// With --record each message the sink stores (whose final reply it is about
+// to send) also appends one line to FILE, written with a single write(2) on
+// a descriptor opened with O_APPEND, so many sinks can share one file:
+//
+//   id=ID bytes=N crc32c=XXXXXXXX how=data|bdat pid=PID
+//
+// ID is what follows "X-Soak-Id: " on the body's first line (up to 64
+// characters), "-" when the body does not start so: the soak benchmark
+// (soak.py) embeds a unique id there to count losses and duplicates. The
+// line is written before the reply, so a client that saw the 250 can count
+// on the line being there.
 // Exit status: 0 after QUIT with every message as expected, 1 when the
 // input ends without QUIT, 2 on bad usage, 4 after a mismatch.
 //
 // The end of a DATA body (CRLF "." CRLF) is found with memchr for the dot,
 // so a body costs a memchr and a CRC pass, never a loop over its bytes.
 #include <errno.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cstdint>
@@ -39,6 +51,9 @@ constexpr std::size_t kMaxLine = 64 * 1024;
 alignas(64) char in_buf[kReadSize];
 
 std::string out;  // replies not written yet: flushed before each read
+int record_fd = -1;  // --record FILE
+constexpr std::size_t kHead = 80;  // body bytes kept for the id
+constexpr std::string_view kIdTag = "X-Soak-Id: ";
 
 void flush() {
   std::size_t done = 0;
@@ -187,8 +202,7 @@ class Sink {
   // ---- BDAT: n raw bytes
   std::size_t chunk_bytes(const char* p, std::size_t n) {
     std::size_t take = n < chunk_left_ ? n : static_cast<std::size_t>(chunk_left_);
-    crc_.update(p, take);
-    bytes_ += take;
+    body(p, take);
     chunk_left_ -= take;
     if (chunk_left_ == 0) end_chunk();
     return take;
@@ -226,8 +240,7 @@ class Sink {
         return have;
       }
       // Not the end after all: the held bytes are body.
-      crc_.update(kTerm, held_);
-      bytes_ += held_;
+      body(kTerm, held_);
       prev_[0] = held_ == 2 ? '.' : prev_[1];
       prev_[1] = kTerm[held_ - 1];
       held_ = 0;
@@ -245,8 +258,7 @@ class Sink {
       std::size_t after = static_cast<std::size_t>(end - dot);
       if (after >= 3) {
         if (dot[1] == '\r' && dot[2] == '\n') {
-          crc_.update(from, dot - from);
-          bytes_ += static_cast<std::size_t>(dot - from);
+          body(from, static_cast<std::size_t>(dot - from));
           end_message();
           mode_ = Mode::Command;
           return static_cast<std::size_t>(dot + 3 - p);
@@ -255,15 +267,13 @@ class Sink {
       }
       if (after == 1 || dot[1] == '\r') {
         // The span ends inside what may be the terminator: hold it.
-        crc_.update(from, dot - from);
-        bytes_ += static_cast<std::size_t>(dot - from);
+        body(from, static_cast<std::size_t>(dot - from));
         remember_tail(p, dot);
         held_ = after;
         return n;
       }
     }
-    crc_.update(from, end - from);
-    bytes_ += static_cast<std::size_t>(end - from);
+    body(from, static_cast<std::size_t>(end - from));
     remember_tail(p, end);
     return n;
   }
@@ -284,6 +294,42 @@ class Sink {
   void start_message() {
     crc_ = bench::Crc32c{};
     bytes_ = 0;
+    head_len_ = 0;
+  }
+
+  // n bytes of the current body
+  void body(const char* p, std::size_t n) {
+    crc_.update(p, n);
+    bytes_ += n;
+    if (record_fd >= 0 && head_len_ < kHead) {
+      std::size_t k = n < kHead - head_len_ ? n : kHead - head_len_;
+      std::memcpy(head_ + head_len_, p, k);
+      head_len_ += k;
+    }
+  }
+
+  void record(std::uint32_t crc) {
+    std::string_view head(head_, head_len_);
+    std::string_view id = "-";
+    if (head.substr(0, kIdTag.size()) == kIdTag) {
+      head.remove_prefix(kIdTag.size());
+      std::size_t n = 0;
+      while (n < head.size() && n < 64 && head[n] > ' ' && head[n] < 127) ++n;
+      if (n > 0) id = head.substr(0, n);
+    }
+    char text[192];
+    int len = std::snprintf(text, sizeof text, "id=%.*s bytes=%llu crc32c=%08x how=%s pid=%ld\n",
+                            static_cast<int>(id.size()), id.data(),
+                            static_cast<unsigned long long>(bytes_), crc,
+                            mode_ == Mode::Body ? "data" : "bdat",
+                            static_cast<long>(::getpid()));
+    if (len <= 0 || static_cast<std::size_t>(len) >= sizeof text) std::_Exit(3);
+    // One write: O_APPEND puts it whole at the end, whatever other sinks do.
+    ssize_t w;
+    do {
+      w = ::write(record_fd, text, static_cast<std::size_t>(len));
+    } while (w < 0 && errno == EINTR);
+    if (w != len) std::_Exit(3);
   }
 
   void end_message() {
@@ -294,6 +340,7 @@ class Sink {
                   ok ? "250 2.0.0" : "554 5.6.0", static_cast<unsigned long long>(bytes_), crc,
                   expect_.set ? (ok ? " verified" : " MISMATCH") : "");
     if (!ok) mismatch_ = true;
+    if (record_fd >= 0) record(crc);
     reply(text);
     start_message();
   }
@@ -310,6 +357,8 @@ class Sink {
   std::uint64_t chunk_left_ = 0;
   std::uint64_t chunk_size_ = 0;
   bool chunk_last_ = false;
+  char head_[kHead];
+  std::size_t head_len_ = 0;
 };
 
 }  // namespace
@@ -324,8 +373,14 @@ int main(int argc, char** argv) {
       e.set = true;
       e.bytes = bytes;
       e.crc = crc;
+    } else if (std::strcmp(argv[i], "--record") == 0 && i + 1 < argc) {
+      record_fd = ::open(argv[++i], O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+      if (record_fd < 0) {
+        std::perror(argv[i]);
+        return 2;
+      }
     } else {
-      std::fprintf(stderr, "usage: sink [--expect BYTES:CRC32C_HEX]\n");
+      std::fprintf(stderr, "usage: sink [--expect BYTES:CRC32C_HEX] [--record FILE]\n");
       return 2;
     }
   }
