@@ -446,6 +446,10 @@ def run_cell(phase, party):
         if phase == "greylist -c":
             check(not any(l.startswith(b"C: RCPT") for l in log_lines),
                   "the RCPT reached the child under -c: %r" % log_lines)
+        if phase == "greylist -C" and party != "child":
+            # Fail open: the lookup failed, the recipient went through.
+            check(b"C: RCPT TO:<c@d.test>" in log_lines, "the RCPT did not reach the child: %r" % log_lines)
+            check(POLICY_OPEN in err, "no warning for the failed lookup: %r" % err)
         if cell.greeting is not None:
             check(b" fds=0,1,2 " in cell.greeting, "the child's descriptors: %r" % cell.greeting)
         if party == "policy server" and status == 0:
