@@ -103,6 +103,10 @@ void Relay::perform_one(const Action& a) {
       std::string why;
       policy_verdict_ = policy_ ? policy_->ask(a.bytes(), &why) : PolicyVerdict{};
       if (!why.empty()) log_.write(LogLevel::Warning, why);
+      // Nobody waited for the child or the client meanwhile: their -T
+      // clocks start again, so what the child did in the meantime (an
+      // EOF) is read before a stale clock speaks for it.
+      child_since_ = client_since_ = now_ms();
       policy_answer_ = true;
       return;
     }
