@@ -55,7 +55,7 @@ def unescape(t):
 def config_byte(value):
     b = 0
     words = dict(w.split("=", 1) for w in value.split())
-    b |= {"none": 0, "legacy": 1, "current": 2}[words.get("control", "none")]
+    b |= {"none": 0, "legacy": 1, "current": 2, "ucspi": 3}[words.get("control", "none")]
     if "greylist" in words:
         b |= 4
         if words["greylist"] == "closed":
