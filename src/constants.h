@@ -44,7 +44,8 @@ inline constexpr int kDefaultIoTimeout = 15;
 // The relay's buffers. Reads and writes on the body path are this large:
 // a pipe's capacity, so a full read is normally taken whole by the child's
 // pipe and no byte is copied. Past kMaxClientOutput of replies waiting for
-// a slow client, the child is not read until the client catches up.
+// a slow client, neither the child nor the client is read until the client
+// catches up.
 inline constexpr std::size_t kReadSize = 64 * 1024;
 inline constexpr std::size_t kMaxClientOutput = 256 * 1024;
 

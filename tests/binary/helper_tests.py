@@ -488,6 +488,32 @@ def tls_required_refuses_mail_until_tls_then_passes_it():
             run.cleanup()
 
 
+@test
+def client_that_never_reads_its_refusals_is_not_read_either():
+    """Under -s every line is answered by the helper itself, with no round
+    trip to the child: a client that sends and never reads must not make
+    the replies waiting for it grow without bound."""
+    run = Run(options=["-s"], control="legacy")
+    try:
+        session(run)
+        fd = run.proc.stdin.fileno()
+        fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_NONBLOCK)
+        sent = 0
+        deadline = time.time() + 3
+        while time.time() < deadline and run.proc.poll() is None:
+            try:
+                sent += os.write(fd, b"\n" * 65536)
+            except BlockingIOError:
+                time.sleep(0.05)
+        check(run.proc.poll() is None, "helper died (exit %s)" % run.proc.returncode)
+        hwm = int(proc_status(run.proc.pid)["VmHWM"].split()[0])
+        check(sent < 2 * 1024 * 1024, "the helper kept reading: %d bytes taken" % sent)
+        check(hwm < 32 * 1024, "helper VmHWM %d kB" % hwm)
+        return "%d bytes taken, helper VmHWM %d kB" % (sent, hwm)
+    finally:
+        run.cleanup()
+
+
 # ---------------------------------------------------------------------------
 # Faults.
 
