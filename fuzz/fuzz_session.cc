@@ -8,6 +8,11 @@
 //   bit 2     greylisting on;  bit 3  fail-closed (-c)
 //   bits 4-6  log level: 0 error ... 4 trace (5-7 trace too)
 //   bit 7     no valid client address (no greylist request can be made)
+// When the first record (right after byte 0) has the kind byte O, its
+// payload's first byte is more configuration, the TLS policy:
+//   bit 0     -a (auth_needs_tls)   bit 1  -s (tls_required, implies -a)
+// and the record does nothing else (an O anywhere else is an unknown kind
+// byte, below). No input of the corpus before the policy began with O.
 // Then records, separated by the two bytes "\n~"; each is a kind byte and
 // its payload (so a payload never holds "\n~"):
 //   C  the client sends the payload (offered to the Session at most
@@ -44,13 +49,16 @@
 // R1  Every line the client gets is one well-formed reply line.
 // R2  Child reply lines reach the client once each and in the order the
 //     child sent them, with the separator changed at most (EHLO rewriting).
-//     A line may be missing only when it is the child's STARTTLS keyword,
+//     A line may be missing only when it is the child's STARTTLS keyword
+//     (or its AUTH keyword, under -a or -s before TLS),
 //     belongs to the swallowed reply to the helper's RSET after TLS starts,
 //     came after STARTTLS reached the head of the queue and before the
 //     control channel answered, or the session ended. At rest at most one
 //     line is held back (the EHLO line kept one behind) and it is not a
 //     final line. Every other line the client gets is one of the helper's
-//     own (constants.h, "250 STARTTLS", a greylist reply).
+//     own (constants.h, "250 STARTTLS", a greylist reply); the TLS
+//     policy's 538 only under -a without -s, its 530 only under -s, and
+//     either only before TLS (A1).
 // R3  Replies leave in the order commands arrived: a reply the helper
 //     makes itself for a command it has just read (its own lines but the
 //     closing 421s, sent while it reads client bytes) goes out only once
@@ -74,12 +82,16 @@
 // P1  A greylist request only with greylisting on, one at a time, well
 //     formed.
 // L1  Log lines are printable ASCII at or under the configured level, and
-//     SASL data or an AUTH initial response never appear in them.
+//     SASL data or an AUTH initial response never appear in them; the log
+//     line of an AUTH command, forwarded or refused, shows at most "AUTH",
+//     white space and a mechanism name.
 // E1  Client EOF outside a message ends the session at once only when no
 //     reply is owed: the replies to what the client sent are relayed first
 //     (R2 then holds until the end).
 // E2  The exit at client EOF drops what the child was not given (abort)
 //     exactly when the client left a message unfinished.
+// A1  The TLS policy: before TLS, under -a no AUTH command line reaches
+//     the child, under -s none but EHLO, HELO, NOOP, RSET and QUIT.
 // M1  The Session's own heap (heap_meter.h), at rest, stays under a budget
 //     made of the named limits of constants.h (plus the largest span it
 //     was given, for its piece list); during one call under that plus a
@@ -481,10 +493,13 @@ class Driver {
       if (line.size() > tws::kMaxReplyLine + 2) continue;  // the Session ends there
       tws::ReplyLine r = tws::parse_reply(content_of(line));
       if (!r.ok) continue;  // the Session ends there
-      // The STARTTLS keyword goes only from an EHLO reply, never its first
-      // line, so such a line may be missing. Lines that come while TLS
-      // starts, and the reply to the helper's RSET, are never relayed.
-      bool keyword = !reply_start_ && tws::parse_ehlo_keyword(r.text) == tws::EhloKeyword::StartTls;
+      // The STARTTLS keyword (and AUTH while the policy withholds it) goes
+      // only from an EHLO reply, never its first line, so such a line may
+      // be missing. Lines that come while TLS starts, and the reply to the
+      // helper's RSET, are never relayed.
+      tws::EhloKeyword k = tws::parse_ehlo_keyword(r.text);
+      bool keyword = !reply_start_ && (k == tws::EhloKeyword::StartTls ||
+                                       (k == tws::EhloKeyword::Auth && auth_waits_for_tls()));
       bool never = tls_wait_ || swallow_open_;
       if (swallow_open_ && r.last()) {
         swallow_open_ = false;
@@ -614,6 +629,9 @@ class Driver {
         }
         if (!auth_secret_.empty())
           check(bytes.find(auth_secret_) == std::string_view::npos, "L1: SASL data in a log line");
+        if (bytes.substr(0, 2) == "> ")
+          check(auth_log_redacted(bytes.substr(2)),
+                "L1: an AUTH command logged past its mechanism");
         return;
       case Action::Kind::Exit:
         check(!exited_, "X1: a second exit");
@@ -702,6 +720,13 @@ class Driver {
     check(content.size() <= tws::kMaxCommandLine,
           "O2: an over-long command line reached the child");
     tws::Command cmd = tws::parse_command(content);
+    if (!tls_started_) {
+      check(!(cmd.verb == tws::Verb::Auth && auth_waits_for_tls()),
+            "A1: an AUTH command reached the child before TLS under -a");
+      check(!config_.tls_required || allowed_before_tls(cmd.verb),
+            "A1: a command other than EHLO, HELO, NOOP, RSET, QUIT reached the child before TLS "
+            "under -s");
+    }
     ++owed_;
     if (cmd.verb == tws::Verb::Quit) quit_forwarded_ = true;
     if (cmd.verb == tws::Verb::Auth) {
@@ -724,6 +749,56 @@ class Driver {
       chunk_line_.assign(bytes);
       chunk_next_ = 0;
     }
+  }
+
+  // A1: the policy's view, as the Session must hold it.
+  bool auth_waits_for_tls() const {
+    return (config_.auth_needs_tls || config_.tls_required) && !tls_started_;
+  }
+  static bool allowed_before_tls(tws::Verb v) {
+    using tws::Verb;
+    return v == Verb::Ehlo || v == Verb::Helo || v == Verb::Noop || v == Verb::Rset ||
+           v == Verb::Quit;
+  }
+
+  // L1: the log text of an AUTH command ("> " removed) is what
+  // loggable_command leaves of it: "AUTH", white space (SP, or TAB and CR
+  // escaped), at most a mechanism name, perhaps cut ("...") and
+  // " [redacted]". Text that is not an AUTH command passes.
+  static bool auth_log_redacted(std::string_view t) {
+    if (t.size() < 4) return true;
+    for (std::size_t i = 0; i < 4; ++i) {
+      char c = t[i];
+      if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+      if (c != "AUTH"[i]) return true;
+    }
+    constexpr std::string_view kRedacted = " [redacted]";
+    if (t.size() >= kRedacted.size() && t.substr(t.size() - kRedacted.size()) == kRedacted)
+      t.remove_suffix(kRedacted.size());
+    if (t.size() >= 7 && t.substr(t.size() - 3) == "...") t.remove_suffix(3);
+    std::size_t p = 4;
+    bool space = false;
+    while (p < t.size()) {
+      if (t[p] == ' ') {
+        p += 1;
+      } else if (t.substr(p, 4) == "\\x09" || t.substr(p, 4) == "\\x0d") {
+        p += 4;
+      } else {
+        break;
+      }
+      space = true;
+    }
+    if (p == t.size()) return true;
+    if (!space) return true;  // "AUTHX", "AUTH\x00...": another verb, logged whole
+    std::size_t mech = p;
+    while (p < t.size() && p - mech < 20) {
+      char c = t[p];
+      bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                c == '-' || c == '_';
+      if (!ok) break;
+      ++p;
+    }
+    return p == t.size();
   }
 
   // A secret L1 can look for without false alarms: long enough and made
@@ -799,9 +874,16 @@ class Driver {
       }
       if (!expected_[j].may_drop) break;
     }
-    check(helper_line(bytes, policy_replies_),
-          "R2: the client got a line that is neither the child's next nor the helper's own");
     namespace rp = tws::reply;
+    if (bytes == rp::kAuthNeedsTls || bytes == rp::kTlsRequired) {
+      bool required = bytes == rp::kTlsRequired;
+      check(!tls_started_, "A1: a TLS policy refusal inside TLS");
+      check(required ? config_.tls_required : config_.auth_needs_tls && !config_.tls_required,
+            required ? "A1: 530 without -s" : "A1: 538 without -a, or under -s");
+    } else {
+      check(helper_line(bytes, policy_replies_),
+            "R2: the client got a line that is neither the child's next nor the helper's own");
+    }
     bool closing =
         bytes == rp::kServerBroken || bytes == rp::kTimeout || bytes == rp::kPolicyUnavailable;
     if (bytes == "250 STARTTLS\r\n") {
@@ -874,8 +956,10 @@ class Driver {
   std::size_t client_out_ = 0, child_out_ = 0, child_in_ = 0, events_in_ = 0;
 };
 
-SessionConfig config_of(std::uint8_t b) {
+SessionConfig config_of(std::uint8_t b, std::uint8_t policy) {
   SessionConfig c;
+  c.auth_needs_tls = (policy & 1) != 0;
+  c.tls_required = (policy & 2) != 0;
   int control = b & 3;
   c.control = control == 0   ? ControlProtocol::None
               : control == 1 ? ControlProtocol::Legacy
@@ -924,7 +1008,14 @@ constexpr std::string_view kPlainKinds = "CSLEFrRlfWBUtpxda";
 TWS_FUZZ_TARGET(session) {
   if (size == 0) return 0;
   std::string_view script(reinterpret_cast<const char*>(data) + 1, size - 1);
-  Driver d(config_of(data[0]));
+  std::uint8_t policy = 0;
+  if (!script.empty() && script[0] == 'O') {
+    std::size_t sep = script.find(kRecordSeparator);
+    if (script.size() > 1) policy = static_cast<std::uint8_t>(script[1]);
+    script.remove_prefix(sep == std::string_view::npos ? script.size()
+                                                       : sep + kRecordSeparator.size());
+  }
+  Driver d(config_of(data[0], policy));
   std::size_t budget = std::size_t{1} << 20;
   bool huge_used = false;
   while (!script.empty()) {

@@ -55,13 +55,20 @@ def unescape(t):
 def config_byte(value):
     b = 0
     words = dict(w.split("=", 1) for w in value.split())
-    b |= {"none": 0, "legacy": 1, "current": 2}[words.get("control", "none")]
+    b |= {"none": 0, "legacy": 1, "current": 2, "ucspi": 3}[words.get("control", "none")]
     if "greylist" in words:
         b |= 4
         if words["greylist"] == "closed":
             b |= 8
     b |= {"error": 0, "warning": 1, "info": 2, "debug": 3, "trace": 4}[words.get("log", "warning")] << 4
     return b
+
+
+def policy_byte(value):
+    """The TLS policy (auth=tls, tls=required): the payload of the O record
+    that may open a script."""
+    words = dict(w.split("=", 1) for w in value.split())
+    return (1 if words.get("auth") == "tls" else 0) | (2 if words.get("tls") == "required" else 0)
 
 
 TIMERS = {"session": 0, "client": 1, "child": 2, "control": 3, "policy": 4}
@@ -94,7 +101,8 @@ def cases():
 def script_of(case):
     cfg = config_byte(case["config"])
     legacy = cfg & 3 == 1
-    records = []
+    policy = policy_byte(case["config"])
+    records = [b"O" + bytes([policy])] if policy else []
     for key, value in case["steps"]:
         if key == "client":
             records.append(b"C" + unescape(value))
@@ -135,6 +143,8 @@ def script_of(case):
 EXIM_EHLO = (b"250-mx.example Hello client.example [192.0.2.1]\r\n250-SIZE 52428800\r\n"
              b"250-8BITMIME\r\n250-PIPELINING\r\n250-PIPE_CONNECT\r\n250-CHUNKING\r\n"
              b"250-STARTTLS\r\n250-PRDR\r\n250 HELP\r\n")
+EXIM_AUTH_EHLO = EXIM_EHLO.replace(b"250-CHUNKING\r\n",
+                                  b"250-AUTH PLAIN LOGIN\r\n250-CHUNKING\r\n")
 REAL = [
     bytes([2]) + SEP.join([
         b"S220 mx.example ESMTP Exim 4.96 Mon, 24 Nov 2025 10:00:00 +0000\r\n",
@@ -166,6 +176,29 @@ REAL = [
         b"aaction=DEFER_IF_PERMIT Greylisted, see http://postgrey.example/\n\n",
         b"aaction=PREPEND X-Greylist: delayed 301 seconds\n\n", b"S250 Accepted\r\n",
         b"S354 go ahead\r\n", b"Cbody\n.\nmore\r\n.\r\n", b"S250 OK\r\n", b"E"]),
+    # Submission with -s (the O record): exim offering AUTH, which waits for
+    # TLS; MAIL and AUTH in plaintext refused, then both inside TLS.
+    bytes([2 | 0x20]) + SEP.join([
+        b"O\x02",
+        b"S220 mx.example ESMTP Exim 4.96\r\n", b"CEHLO client.example\r\n",
+        b"S" + EXIM_AUTH_EHLO,
+        b"CMAIL FROM:<a@b.example>\r\nAUTH PLAIN AGFsaWNlAHNlY3JldC1wYXNzd29yZA==\r\nSTARTTLS\r\n",
+        b"r", b"S250 Reset OK\r\n", b"CEHLO client.example\r\n",
+        b"S" + EXIM_AUTH_EHLO.replace(b"250-STARTTLS\r\n", b""),
+        b"CAUTH PLAIN AGFsaWNlAHNlY3JldC1wYXNzd29yZA==\r\n", b"S235 Authentication succeeded\r\n",
+        b"CMAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nBDAT 6 LAST\r\nHello.",
+        b"S250 OK\r\n250 Accepted\r\n250 OK id=1xVnEV-00022S-1Q\r\n",
+        b"CQUIT\r\n", b"S221 mx.example closing connection\r\n"]),
+    # -a (the O record) with the legacy protocol: AUTH LOGIN refused in
+    # plaintext, then passed inside TLS with its two challenges.
+    bytes([1 | 0x30]) + SEP.join([
+        b"O\x01",
+        b"S220 mx.example ESMTP Exim 4.96\r\n", b"CEHLO c\r\n", b"L" + EXIM_AUTH_EHLO,
+        b"CAUTH LOGIN\r\nNOOP\r\n", b"S250 OK\r\n", b"CSTARTTLS\r\n", b"S250 Reset OK\r\n",
+        b"CEHLO c\r\n", b"S" + EXIM_AUTH_EHLO.replace(b"250-STARTTLS\r\n", b""),
+        b"CAUTH LOGIN\r\n", b"S334 VXNlcm5hbWU6\r\n", b"Cc2VjcmV0LXVzZXItbmFtZQ==\r\n",
+        b"S334 UGFzc3dvcmQ6\r\n", b"Cc2VjcmV0LXBhc3N3b3JkLXZhbHVl\r\n",
+        b"S235 Authentication succeeded\r\n", b"CQUIT\r\n", b"S221 bye\r\n"]),
 ]
 
 POLICY = [

@@ -845,76 +845,82 @@ _again:
 
 // ---------------------------------------------------------------------------
 // EHLO keywords. RFC 5321 4.1.1.1: ehlo-line = ehlo-keyword *( SP ehlo-param )
-// Only the keywords the helper acts on are told apart.
+// Only the keywords the helper acts on are told apart. AUTH (RFC 4954 3:
+// "AUTH" SP mechanisms) also comes in the old form "AUTH=mechanisms" that
+// some servers still send for clients of the first drafts; both are one
+// keyword to the helper.
 
-#line 226 "grammar/smtp.rl"
+#line 231 "grammar/smtp.rl"
 
 
 
-#line 788 "generated/smtp_grammar.cc"
+#line 791 "generated/smtp_grammar.cc"
 static const char _ehlo_keyword_actions[] = {
-	0, 1, 0, 1, 1
+	0, 1, 0, 1, 1, 1, 2
 };
 
 static const char _ehlo_keyword_key_offsets[] = {
-	0, 0, 4, 6, 8, 10, 12, 14, 
-	16, 18, 20, 22, 24, 26, 28, 30, 
-	32, 35
+	0, 0, 6, 8, 10, 12, 14, 16, 
+	18, 20, 22, 24, 26, 28, 30, 32, 
+	34, 36, 38, 40, 44, 44
 };
 
 static const unsigned char _ehlo_keyword_trans_keys[] = {
-	67u, 83u, 99u, 115u, 72u, 104u, 85u, 117u, 
+	65u, 67u, 83u, 97u, 99u, 115u, 85u, 117u, 
+	84u, 116u, 72u, 104u, 72u, 104u, 85u, 117u, 
 	78u, 110u, 75u, 107u, 73u, 105u, 78u, 110u, 
 	71u, 103u, 84u, 116u, 65u, 97u, 82u, 114u, 
 	84u, 116u, 84u, 116u, 76u, 108u, 83u, 115u, 
-	9u, 13u, 32u, 0
+	9u, 13u, 32u, 61u, 9u, 13u, 32u, 0
 };
 
 static const char _ehlo_keyword_single_lengths[] = {
-	0, 4, 2, 2, 2, 2, 2, 2, 
+	0, 6, 2, 2, 2, 2, 2, 2, 
 	2, 2, 2, 2, 2, 2, 2, 2, 
-	3, 0
+	2, 2, 2, 4, 0, 3
 };
 
 static const char _ehlo_keyword_range_lengths[] = {
 	0, 0, 0, 0, 0, 0, 0, 0, 
 	0, 0, 0, 0, 0, 0, 0, 0, 
-	0, 0
+	0, 0, 0, 0, 0, 0
 };
 
 static const char _ehlo_keyword_index_offsets[] = {
-	0, 0, 5, 8, 11, 14, 17, 20, 
-	23, 26, 29, 32, 35, 38, 41, 44, 
-	47, 51
+	0, 0, 7, 10, 13, 16, 19, 22, 
+	25, 28, 31, 34, 37, 40, 43, 46, 
+	49, 52, 55, 58, 63, 64
 };
 
 static const char _ehlo_keyword_indicies[] = {
-	0, 2, 0, 2, 1, 3, 3, 1, 
-	4, 4, 1, 5, 5, 1, 6, 6, 
-	1, 7, 7, 1, 8, 8, 1, 9, 
-	9, 1, 10, 10, 1, 11, 11, 1, 
-	12, 12, 1, 13, 13, 1, 14, 14, 
-	1, 15, 15, 1, 16, 16, 1, 17, 
-	17, 17, 1, 17, 0
+	0, 2, 3, 0, 2, 3, 1, 4, 
+	4, 1, 5, 5, 1, 6, 6, 1, 
+	7, 7, 1, 8, 8, 1, 9, 9, 
+	1, 10, 10, 1, 11, 11, 1, 12, 
+	12, 1, 13, 13, 1, 14, 14, 1, 
+	15, 15, 1, 16, 16, 1, 17, 17, 
+	1, 18, 18, 1, 19, 19, 1, 20, 
+	20, 1, 21, 21, 21, 22, 1, 21, 
+	21, 21, 21, 1, 0
 };
 
 static const char _ehlo_keyword_trans_targs[] = {
-	2, 0, 9, 3, 4, 5, 6, 7, 
-	8, 16, 10, 11, 12, 13, 14, 15, 
-	16, 17
+	2, 0, 5, 12, 3, 4, 19, 6, 
+	7, 8, 9, 10, 11, 21, 13, 14, 
+	15, 16, 17, 18, 21, 20, 20
 };
 
 static const char _ehlo_keyword_trans_actions[] = {
-	0, 0, 0, 0, 0, 0, 0, 0, 
-	0, 3, 0, 0, 0, 0, 0, 0, 
-	1, 0
+	0, 0, 0, 0, 0, 0, 5, 0, 
+	0, 0, 0, 0, 0, 3, 0, 0, 
+	0, 0, 0, 0, 1, 0, 5
 };
 
 static const int ehlo_keyword_start = 1;
-static const int ehlo_keyword_first_final = 16;
+static const int ehlo_keyword_first_final = 19;
 
 
-#line 229 "grammar/smtp.rl"
+#line 234 "grammar/smtp.rl"
 
 EhloKeyword parse_ehlo_keyword(std::string_view text) {
   const uchar* p = begin_of(text);
@@ -922,7 +928,7 @@ EhloKeyword parse_ehlo_keyword(std::string_view text) {
   EhloKeyword keyword = EhloKeyword::Other;
   int cs = ehlo_keyword_start;
   
-#line 855 "generated/smtp_grammar.cc"
+#line 861 "generated/smtp_grammar.cc"
 	{
 	int _klen;
 	unsigned int _trans;
@@ -997,14 +1003,18 @@ _match:
 		switch ( *_acts++ )
 		{
 	case 0:
-#line 222 "grammar/smtp.rl"
+#line 225 "grammar/smtp.rl"
 	{ keyword = EhloKeyword::StartTls; }
 	break;
 	case 1:
-#line 223 "grammar/smtp.rl"
+#line 226 "grammar/smtp.rl"
 	{ keyword = EhloKeyword::Chunking; }
 	break;
-#line 934 "generated/smtp_grammar.cc"
+	case 2:
+#line 227 "grammar/smtp.rl"
+	{ keyword = EhloKeyword::Auth; }
+	break;
+#line 943 "generated/smtp_grammar.cc"
 		}
 	}
 
@@ -1017,7 +1027,7 @@ _again:
 	_out: {}
 	}
 
-#line 235 "grammar/smtp.rl"
+#line 240 "grammar/smtp.rl"
 
   return cs >= ehlo_keyword_first_final ? keyword : EhloKeyword::Other;
 }
@@ -1037,11 +1047,11 @@ _again:
 // next dot that follows a CR or LF: a body costs a memchr, not a state
 // transition, per byte.
 
-#line 308 "grammar/smtp.rl"
+#line 313 "grammar/smtp.rl"
 
 
 
-#line 965 "generated/smtp_grammar.cc"
+#line 974 "generated/smtp_grammar.cc"
 static const char _data_body_actions[] = {
 	0, 1, 0, 1, 1, 1, 2, 1, 
 	3, 1, 4, 1, 5
@@ -1090,7 +1100,7 @@ static const char _data_body_trans_actions[] = {
 static const int data_body_start = 1;
 
 
-#line 311 "grammar/smtp.rl"
+#line 316 "grammar/smtp.rl"
 
 namespace {
 constexpr std::string_view kDot = ".";
@@ -1118,7 +1128,7 @@ std::size_t DataScanner::scan(std::string_view in, std::vector<std::string_view>
   };
   int cs = cs_;
   
-#line 1038 "generated/smtp_grammar.cc"
+#line 1047 "generated/smtp_grammar.cc"
 	{
 	int _klen;
 	unsigned int _trans;
@@ -1192,7 +1202,7 @@ _match:
 		switch ( *_acts++ )
 		{
 	case 0:
-#line 257 "grammar/smtp.rl"
+#line 262 "grammar/smtp.rl"
 	{
     const uchar* target = pe;
     const uchar* from = p + 1;
@@ -1207,11 +1217,11 @@ _match:
   }
 	break;
 	case 1:
-#line 269 "grammar/smtp.rl"
+#line 274 "grammar/smtp.rl"
 	{ owed = p; owing_ = true; }
 	break;
 	case 2:
-#line 270 "grammar/smtp.rl"
+#line 275 "grammar/smtp.rl"
 	{
     if (carried_) { out.push_back(kDot); flushed = p; carried_ = false; }
     owing_ = false;
@@ -1219,7 +1229,7 @@ _match:
   }
 	break;
 	case 3:
-#line 275 "grammar/smtp.rl"
+#line 280 "grammar/smtp.rl"
 	{
     if (carried_) { out.push_back(kTwoDots); flushed = p; carried_ = false; }
     else { view(flushed, owed); out.push_back(kDot); flushed = owed; }
@@ -1228,7 +1238,7 @@ _match:
   }
 	break;
 	case 4:
-#line 281 "grammar/smtp.rl"
+#line 286 "grammar/smtp.rl"
 	{
     if (carried_) { out.push_back(kTwoDotsCr); flushed = p; carried_ = false; }
     else { view(flushed, owed); out.push_back(kDot); flushed = owed; }
@@ -1237,7 +1247,7 @@ _match:
   }
 	break;
 	case 5:
-#line 287 "grammar/smtp.rl"
+#line 292 "grammar/smtp.rl"
 	{
     if (carried_) out.push_back(kDotCrLf);
     else view(flushed, p + 1);
@@ -1248,7 +1258,7 @@ _match:
     {p++; goto _out; }
   }
 	break;
-#line 1161 "generated/smtp_grammar.cc"
+#line 1170 "generated/smtp_grammar.cc"
 		}
 	}
 
@@ -1261,7 +1271,7 @@ _again:
 	_out: {}
 	}
 
-#line 337 "grammar/smtp.rl"
+#line 342 "grammar/smtp.rl"
 
   cs_ = cs;
   if (finished_) return static_cast<std::size_t>(flushed - base);

@@ -214,15 +214,20 @@ ReplyLine parse_reply(std::string_view line) {
 
 // ---------------------------------------------------------------------------
 // EHLO keywords. RFC 5321 4.1.1.1: ehlo-line = ehlo-keyword *( SP ehlo-param )
-// Only the keywords the helper acts on are told apart.
+// Only the keywords the helper acts on are told apart. AUTH (RFC 4954 3:
+// "AUTH" SP mechanisms) also comes in the old form "AUTH=mechanisms" that
+// some servers still send for clients of the first drafts; both are one
+// keyword to the helper.
 %%{
   machine ehlo_keyword;
   alphtype unsigned char;
 
   action starttls { keyword = EhloKeyword::StartTls; }
   action chunking { keyword = EhloKeyword::Chunking; }
+  action auth { keyword = EhloKeyword::Auth; }
 
-  main := ( "STARTTLS"i @starttls | "CHUNKING"i @chunking ) ( [ \t\r] any* )?;
+  main := ( "STARTTLS"i @starttls | "CHUNKING"i @chunking | "AUTH"i @auth ) ( [ \t\r] any* )?
+        | "AUTH="i @auth any*;
 }%%
 
 %% write data noerror noentry;

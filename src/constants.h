@@ -44,7 +44,8 @@ inline constexpr int kDefaultIoTimeout = 15;
 // The relay's buffers. Reads and writes on the body path are this large:
 // a pipe's capacity, so a full read is normally taken whole by the child's
 // pipe and no byte is copied. Past kMaxClientOutput of replies waiting for
-// a slow client, the child is not read until the client catches up.
+// a slow client, neither the child nor the client is read until the client
+// catches up.
 inline constexpr std::size_t kReadSize = 64 * 1024;
 inline constexpr std::size_t kMaxClientOutput = 256 * 1024;
 
@@ -90,6 +91,14 @@ inline constexpr std::string_view kGreylisted = "450 4.7.1 Greylisted, try again
 inline constexpr std::string_view kPolicyRejected = "550 5.7.1 Recipient rejected by policy\r\n";
 inline constexpr std::string_view kPolicyUnavailable =
     "421 4.3.0 Policy server unavailable, closing connection\r\n";
+// The TLS policy (-a, -s): answers to what must wait for TLS.
+// RFC 4954 section 6: AUTH before TLS under -a.
+inline constexpr std::string_view kAuthNeedsTls =
+    "538 5.7.11 Encryption required for requested authentication mechanism\r\n";
+// RFC 3207 section 4: under -s, any command before TLS but EHLO, HELO, NOOP,
+// RSET, QUIT and STARTTLS.
+inline constexpr std::string_view kTlsRequired =
+    "530 5.7.0 Must issue a STARTTLS command first\r\n";
 }  // namespace reply
 
 // What the helper sends the child itself, after TLS starts (its reply is

@@ -89,6 +89,19 @@ int main(int argc, char** argv) {
   close_inherited_descriptors(control);
   forget_front_environment();
   log.write(LogLevel::Trace, control.describe());
+
+  // The TLS policy needs a TLS front: without one, -s could never accept
+  // mail, and -a refuses AUTH in every session.
+  if (control.protocol() == ControlProtocol::None) {
+    if (opt.tls_required) {
+      log.write(LogLevel::Error,
+                "-s: no TLS front (neither fd 5 nor SSLCTLFD), so no mail could ever be accepted");
+      return kExitUsage;
+    }
+    if (opt.auth_needs_tls)
+      log.write(LogLevel::Warning, "-a: no TLS front (neither fd 5 nor SSLCTLFD): AUTH is refused");
+  }
+
   // A vanished reader is a write error to handle, not a signal.
   signal(SIGPIPE, SIG_IGN);
 
@@ -171,6 +184,8 @@ int main(int argc, char** argv) {
   config.session_id = log.id();
   config.greylist = !opt.greylist.empty();
   config.greylist_fail_closed = opt.greylist_fail_closed;
+  config.auth_needs_tls = opt.auth_needs_tls;
+  config.tls_required = opt.tls_required;
   Session session(std::move(config));
 
   RelayLimits limits;

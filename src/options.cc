@@ -52,6 +52,11 @@ bool parse_options(int argc, char** argv, Options* out, std::string* err) {
         if (out->verbosity < 4) ++out->verbosity;
       } else if (opt == 'c' || opt == 'C') {
         out->greylist_fail_closed = opt == 'c';
+      } else if (opt == 'a') {
+        out->auth_needs_tls = true;
+      } else if (opt == 's') {
+        out->tls_required = true;
+        out->auth_needs_tls = true;
       } else if (std::strchr("tTuJjg", opt) != nullptr) {
         // The value is the rest of this word, or the next word.
         const char* value = p[1] ? p + 1 : (i + 1 < argc ? argv[++i] : nullptr);

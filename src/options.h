@@ -18,6 +18,8 @@ struct Options {
   std::string jail_user;                         // -j user (empty: an id of the session's own)
   std::string greylist;                          // -g host:port (empty: no greylisting)
   bool greylist_fail_closed = false;             // -c (fail-closed) / -C (fail-open, default)
+  bool auth_needs_tls = false;                   // -a: AUTH only inside TLS
+  bool tls_required = false;                     // -s: no mail before TLS (implies -a)
   std::vector<std::string> prog;                 // prog and its arguments
 };
 

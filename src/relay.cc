@@ -214,7 +214,11 @@ void Relay::start_tls_input(std::string_view negotiated) {
 // Reading.
 
 void Relay::feed_client() {
-  while (!exit_requested_ && in_end_ > in_begin_ && session_.wants_client() && to_child_.empty()) {
+  // Replies the helper makes itself (a refusal, a 500, a 503) need no
+  // round trip to the child: a client that sends and never reads must not
+  // grow the replies waiting for it without bound.
+  while (!exit_requested_ && in_end_ > in_begin_ && session_.wants_client() && to_child_.empty() &&
+         to_client_.size() < kMaxClientOutput) {
     std::size_t n =
         session_.on_client(std::string_view(in_.get() + in_begin_, in_end_ - in_begin_));
     perform();  // writes (or copies) every view into in_ before it moves

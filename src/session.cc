@@ -35,6 +35,7 @@ const char* yes_no(bool b) {
 }  // namespace
 
 Session::Session(SessionConfig config) : config_(std::move(config)) {
+  if (config_.tls_required) config_.auth_needs_tls = true;  // -s implies -a
   push(Pending::Kind::Greeting);
 }
 
@@ -149,6 +150,8 @@ void Session::end(Ending ending, std::string_view detail) {
   end_transaction("none (session ended)");
   log(r.level, std::move(line));
   if (!r.reply.empty() && !tls_waiting_) emit(Action::Kind::ToClient, r.reply, false);
+  if (std::string refusals = refusal_summary(); !refusals.empty())
+    log(LogLevel::Info, std::move(refusals));
   Action& a = actions_.emplace_back();
   a.kind = Action::Kind::Exit;
   a.status = r.status;
@@ -327,13 +330,18 @@ void Session::command(std::string_view raw, bool copy) {
   Command cmd = parse_command(content);
   if (logs(LogLevel::Debug))
     log(LogLevel::Debug, "> " + loggable_command(content, cmd.verb == Verb::Auth, kMaxLoggedText));
+  std::string_view refused = refusal(cmd);
+  if (!refused.empty() && cmd.verb != Verb::Bdat) {
+    refuse(refused);
+    return;
+  }
   using K = Pending::Kind;
   switch (cmd.verb) {
     case Verb::StartTls:
       starttls(cmd);
       return;
     case Verb::Bdat:
-      bdat(raw, copy, cmd);
+      bdat(raw, copy, cmd, refused);
       return;
     case Verb::Rcpt:
       if (config_.greylist) {
@@ -382,6 +390,45 @@ void Session::command(std::string_view raw, bool copy) {
   }
 }
 
+// The TLS policy (-a, -s). The child was started before any TLS and cannot
+// know whether the session is encrypted, so the helper keeps it: before TLS,
+// AUTH (RFC 4954 6) or, under -s, everything but EHLO, HELO, NOOP, RSET,
+// QUIT and STARTTLS (RFC 3207 4) is answered here and never reaches the
+// child. Unknown verbs are refused too: one may be a server's own extension
+// that takes data or credentials. Returns the reply, or empty to go on.
+std::string_view Session::refusal(const Command& cmd) const {
+  if (tls_active_) return {};
+  if (config_.tls_required) {
+    switch (cmd.verb) {
+      case Verb::Ehlo:
+      case Verb::Helo:
+      case Verb::Noop:
+      case Verb::Rset:
+      case Verb::Quit:
+      case Verb::StartTls:
+        return {};
+      default:
+        return reply::kTlsRequired;
+    }
+  }
+  if (config_.auth_needs_tls && cmd.verb == Verb::Auth) return reply::kAuthNeedsTls;
+  return {};
+}
+
+// A refused command is answered in its turn and counted, never logged with
+// its arguments.
+void Session::refuse(std::string_view reply) {
+  ++refused_;
+  local(reply);
+  pump();
+}
+
+// The session's one line about the TLS policy (-v), when it refused anything.
+std::string Session::refusal_summary() const {
+  if (refused_ == 0) return {};
+  return "refused before TLS: " + std::to_string(refused_);
+}
+
 void Session::starttls(const Command& cmd) {
   if (config_.control == ControlProtocol::None) {
     local(reply::kTlsNotOffered);
@@ -398,7 +445,7 @@ void Session::starttls(const Command& cmd) {
   pump();
 }
 
-void Session::bdat(std::string_view raw, bool copy, const Command& cmd) {
+void Session::bdat(std::string_view raw, bool copy, const Command& cmd, std::string_view refused) {
   if (!cmd.chunk_ok) {
     // The size says where the next command starts; without it there is no
     // way to find the next command again.
@@ -409,12 +456,15 @@ void Session::bdat(std::string_view raw, bool copy, const Command& cmd) {
     return;
   }
   chunk_left_ = cmd.chunk_size;
-  chunk_forward_ = chunking_;
-  if (chunking_) {
+  chunk_forward_ = chunking_ && refused.empty();
+  if (chunk_forward_) {
     emit(Action::Kind::ToChild, raw, copy);
     push(cmd.chunk_last ? Pending::Kind::ChunkLast : Pending::Kind::Chunk);
+  } else if (!refused.empty()) {
+    // Refused or not offered, the chunk is read and dropped, so its bytes
+    // never pass for commands.
+    refuse(refused);
   } else {
-    // The chunk is read and dropped, so its bytes never pass for commands.
     local(reply::kBdatRefused);
     pump();
   }
@@ -515,9 +565,10 @@ void Session::reply_line(std::string_view raw) {
   pump();
 }
 
-// EHLO (RFC 3207): the helper owns STARTTLS. The child's STARTTLS lines
-// go; one of the helper's own comes last while TLS can still start. Lines
-// are held one behind, so the last kept line can still get its final ' '.
+// EHLO (RFC 3207): the helper owns STARTTLS. The child's withheld keyword
+// lines go (STARTTLS, and AUTH while it waits for TLS); one STARTTLS of the
+// helper's own comes last while TLS can still start. Lines are held one
+// behind, so the last kept line can still get its final ' '.
 void Session::ehlo_line(std::string_view raw, const ReplyLine& r) {
   if (reply_lines_ == 1) {
     ehlo_rewrite_ = r.code == 250;
@@ -530,8 +581,9 @@ void Session::ehlo_line(std::string_view raw, const ReplyLine& r) {
   }
   if (reply_lines_ > 1) {
     EhloKeyword k = parse_ehlo_keyword(r.text);
-    if (k == EhloKeyword::StartTls) {
-      log(LogLevel::Trace, "child's STARTTLS advertisement removed");
+    if (withheld(k)) {
+      log(LogLevel::Trace, k == EhloKeyword::Auth ? "child's AUTH advertisement withheld until TLS"
+                                                  : "child's STARTTLS advertisement removed");
       if (r.last()) flush_held_ehlo_line(true);
       return;
     }
@@ -541,6 +593,13 @@ void Session::ehlo_line(std::string_view raw, const ReplyLine& r) {
   held_line_.assign(raw);
   held_separator_ = r.separator;
   if (r.last()) flush_held_ehlo_line(true);
+}
+
+// The child's EHLO keywords the client must not see: STARTTLS is the
+// helper's own, and under -a AUTH waits for TLS.
+bool Session::withheld(EhloKeyword keyword) const {
+  return keyword == EhloKeyword::StartTls ||
+         (keyword == EhloKeyword::Auth && config_.auth_needs_tls && !tls_active_);
 }
 
 void Session::flush_held_ehlo_line(bool last) {

@@ -62,6 +62,11 @@ struct SessionConfig {
   std::string client_address;  // TCPREMOTEIP
   std::string client_name;     // TCPREMOTEHOST
   std::string session_id;      // LOG_ID: names the policy instance
+  // TLS policy, for a server that cannot know whether the session is
+  // encrypted: -a, AUTH only inside TLS; -s, no mail and no AUTH before
+  // TLS (it implies -a).
+  bool auth_needs_tls = false;
+  bool tls_required = false;
 };
 
 class Session {
@@ -141,10 +146,14 @@ class Session {
   };
 
   void command(std::string_view raw, bool copy);
+  std::string_view refusal(const Command& cmd) const;
+  void refuse(std::string_view reply);
+  std::string refusal_summary() const;
   void starttls(const Command& cmd);
-  void bdat(std::string_view raw, bool copy, const Command& cmd);
+  void bdat(std::string_view raw, bool copy, const Command& cmd, std::string_view refused);
   void reply_line(std::string_view raw);
   void ehlo_line(std::string_view raw, const ReplyLine& r);
+  bool withheld(EhloKeyword keyword) const;
   void flush_held_ehlo_line(bool last);
   void unsolicited(std::string_view raw, const ReplyLine& r);
   void complete(const Pending& head, const ReplyLine& r);
@@ -199,6 +208,7 @@ class Session {
   bool tls_waiting_ = false;
   bool tls_active_ = false;
   std::string tls_name_;  // what was negotiated, when the front said it
+  std::uint64_t refused_ = 0;  // commands the TLS policy refused (-a, -s)
 
   // Greylisting.
   bool policy_asked_ = false;

@@ -51,9 +51,10 @@ struct ReplyLine {
 
 ReplyLine parse_reply(std::string_view line);
 
-enum class EhloKeyword { Other, StartTls, Chunking };
+enum class EhloKeyword { Other, StartTls, Chunking, Auth };
 
 // The keyword of one EHLO reply line's text ("STARTTLS", "SIZE 1000", ...).
+// Auth is "AUTH mechanisms" and the old "AUTH=mechanisms" alike.
 EhloKeyword parse_ehlo_keyword(std::string_view text);
 
 // Scans a DATA body as it streams by, finds the CRLF.CRLF that ends it and

@@ -64,6 +64,24 @@ BOOST_AUTO_TEST_CASE(double_dash_ends_options) {
   BOOST_TEST(o.prog[0] == "-prog");
 }
 
+BOOST_AUTO_TEST_CASE(tls_policy_flags) {
+  Options none, a, s, both;
+  std::string err;
+  BOOST_TEST(parse({"prog"}, &none, &err));
+  BOOST_TEST(!none.auth_needs_tls);
+  BOOST_TEST(!none.tls_required);
+  BOOST_TEST(parse({"-a", "prog"}, &a, &err));
+  BOOST_TEST(a.auth_needs_tls);
+  BOOST_TEST(!a.tls_required);
+  BOOST_TEST(parse({"-vs", "prog", "-a"}, &s, &err));
+  BOOST_TEST(s.tls_required);
+  BOOST_TEST(s.auth_needs_tls);     // -s implies -a
+  BOOST_TEST(s.prog.size() == 2u);  // prog's -a is its own
+  BOOST_TEST(parse({"-as", "prog"}, &both, &err));
+  BOOST_TEST(both.tls_required);
+  BOOST_TEST(both.auth_needs_tls);
+}
+
 BOOST_AUTO_TEST_CASE(refused) {
   for (std::vector<std::string> bad :
        std::vector<std::vector<std::string>>{{},

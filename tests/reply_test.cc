@@ -56,8 +56,13 @@ BOOST_AUTO_TEST_CASE(ehlo_keywords) {
              static_cast<int>(EhloKeyword::Chunking));
   BOOST_TEST(static_cast<int>(parse_ehlo_keyword("chunking")) ==
              static_cast<int>(EhloKeyword::Chunking));
-  for (const char* other : {"STARTTLSX", "XSTARTTLS", "START TLS", "SIZE 1000", "PIPELINING", "",
-                            "CHUNKINGS", "8BITMIME"})
+  for (const char* auth :
+       {"AUTH PLAIN LOGIN", "auth", "Auth\tCRAM-MD5", "AUTH=PLAIN LOGIN", "auth=", "AUTH "})
+    BOOST_TEST(static_cast<int>(parse_ehlo_keyword(auth)) == static_cast<int>(EhloKeyword::Auth),
+               auth);
+  for (const char* other :
+       {"STARTTLSX", "XSTARTTLS", "START TLS", "SIZE 1000", "PIPELINING", "", "CHUNKINGS",
+        "8BITMIME", "AUTHX", "XAUTH PLAIN", "AUTH-PLAIN", "AUT", " AUTH PLAIN"})
     BOOST_TEST(static_cast<int>(parse_ehlo_keyword(other)) == static_cast<int>(EhloKeyword::Other),
                other);
 }

@@ -210,4 +210,94 @@ BOOST_AUTO_TEST_CASE(nothing_happens_after_exit) {
   BOOST_TEST(h.session().actions().empty());
 }
 
+// ---- the TLS policy (-a, -s)
+
+namespace {
+SessionConfig policy_config(bool tls_required, LogLevel level = LogLevel::Info) {
+  SessionConfig c = config(ControlProtocol::Current, level);
+  c.auth_needs_tls = true;
+  c.tls_required = tls_required;
+  return c;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(refused_commands_wait_their_turn_within_the_pending_limit) {
+  Harness h(policy_config(true), 0);
+  greet(h);
+  std::string mails;
+  for (int i = 0; i < 10000; ++i) mails += "MAIL FROM:<a@b>\r\n";
+  h.client("NOOP\r\n" + mails);
+  // The refusals queue behind the NOOP's reply, no more than the limit.
+  BOOST_TEST(h.to_child == "NOOP\r\n");
+  BOOST_TEST(h.to_client.empty());
+  BOOST_TEST(!h.session().wants_client());
+  h.child("250 ok\r\n");
+  std::string refusals;
+  for (int i = 0; i < 10000; ++i) refusals += reply::kTlsRequired;
+  BOOST_TEST(h.to_client == "250 ok\r\n" + refusals);
+  BOOST_TEST(h.to_child == "NOOP\r\n");
+  BOOST_TEST(h.session().wants_client());
+}
+
+// The count is the session's last log line, once, whichever way it ends:
+// Session::exit() is the one place a session ends.
+BOOST_AUTO_TEST_CASE(refusal_count_is_logged_once_when_the_session_ends) {
+  for (const char* end : {"quit", "client-eof", "child-eof", "timeout session", "timeout client",
+                          "timeout child", "bad reply"}) {
+    BOOST_TEST_CONTEXT("ending: " << end) {
+      Harness h(policy_config(true), 0);
+      greet(h);
+      h.client("MAIL FROM:<a@b>\r\nAUTH PLAIN dXNlcjpwYXNzd29yZA==\r\nVRFY x\r\n");
+      std::string e = end;
+      if (e == "quit") {
+        h.client("QUIT\r\n");
+        h.child("221 bye\r\n");
+      } else if (e == "bad reply") {
+        h.client("NOOP\r\n");
+        h.child("not smtp\r\n");
+      } else if (e == "timeout child") {
+        h.client("NOOP\r\n");
+        h.event(e);
+      } else {
+        h.event(e);
+      }
+      BOOST_TEST(h.exited);
+      BOOST_REQUIRE(!h.logs.empty());
+      BOOST_TEST(h.logs.back() == "refused before TLS: 3");
+      int count = 0;
+      for (const std::string& l : h.logs) {
+        if (l.find("refused before TLS") != std::string::npos) ++count;
+        BOOST_TEST(l.find("dXNlcjpwYXNzd29yZA==") == std::string::npos, l);
+      }
+      BOOST_TEST(count == 1);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(refused_auth_never_shows_its_response) {
+  for (bool required : {false, true}) {
+    Harness h(policy_config(required, LogLevel::Trace), 0);
+    greet(h);
+    for (const char* line :
+         {"auth\r.\rgin dXNlcg==\r\n", "AUTH\tPLAIN\rdXNlcg==\r\n",
+          "AUTH PLAINdXNlcg==dXNlcg==dXNlcg==\r\n", "AUTH  \r PLAIN  dXNlcg==\r\n"})
+      h.client(line);
+    BOOST_TEST(h.to_child.empty());
+    std::string want;
+    for (int i = 0; i < 4; ++i) want += required ? reply::kTlsRequired : reply::kAuthNeedsTls;
+    BOOST_TEST(h.to_client == want);
+    for (const std::string& l : h.logs) BOOST_TEST(l.find("dXNlcg==") == std::string::npos, l);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(tls_required_alone_implies_auth_needs_tls) {
+  SessionConfig c = config();
+  c.tls_required = true;
+  Harness h(c, 0);
+  h.child("220 mx\r\n");
+  h.client("EHLO c\r\n");
+  h.child("250-mx\r\n250 AUTH PLAIN\r\n");
+  BOOST_TEST(h.to_client == "220 mx\r\n250-mx\r\n250 STARTTLS\r\n");
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -53,6 +53,14 @@ void configure(SessionConfig& cfg, const std::string& value) {
       cfg.client_name = v;
     } else if (k == "id") {
       cfg.session_id = v;
+    } else if (k == "auth") {
+      cfg.auth_needs_tls = v == "tls"   ? true
+                           : v == "any" ? false
+                                        : throw std::runtime_error("auth=" + v);
+    } else if (k == "tls") {
+      cfg.tls_required = v == "required"   ? true
+                         : v == "optional" ? false
+                                           : throw std::runtime_error("tls=" + v);
     } else if (k == "log") {
       cfg.log_level = v == "error"     ? LogLevel::Error
                       : v == "warning" ? LogLevel::Warning

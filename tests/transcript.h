@@ -7,6 +7,9 @@
 //   case: name                       starts a case
 //   config: control=none|legacy|current|ucspi greylist=open|closed addr=IP
 //           name=HOST id=ID log=error|warning|info|debug|trace
+//           auth=tls|any tls=required|optional
+//                                    (auth=tls is -a: AUTH only inside TLS;
+//                                    tls=required is -s: it implies -a)
 //   client: BYTES                    the client sends
 //   child: BYTES                     the child (SMTP server) sends
 //   event: control ready [NEGOTIATED]|lost|failed | client-eof | child-eof | stop [SIGNAL] |

@@ -419,6 +419,102 @@ def no_control_channel_no_starttls():
 
 
 # ---------------------------------------------------------------------------
+# The TLS policy (-a, -s): the front is known only once fds 5 and 6 are seen.
+
+@test
+def tls_required_without_a_tls_front_is_100_before_prog_runs():
+    marker = tempfile.mktemp(prefix="tws-marker-")
+    for opts in (["-s"], ["-as"], ["-v", "-s", "-a"]):
+        p = subprocess.run([HELPER, *opts, "sh", "-c", "touch " + marker], capture_output=True,
+                           timeout=10, input=b"")
+        check(p.returncode == 100, "%s: exit %d, expected 100" % (opts, p.returncode))
+        check(not os.path.exists(marker), "%s: prog ran" % opts)
+        check(b"-s: no TLS front" in p.stderr, "%s: no log line: %r" % (opts, p.stderr))
+
+
+@test
+def auth_needs_tls_without_a_tls_front_warns_and_refuses_auth():
+    run = Run(options=["-a"])
+    try:
+        session(run)
+        run.send(b"AUTH PLAIN AHVzZXIAcGFzcw==\r\nNOOP\r\n")
+        run.expect(538)
+        run.expect(250)
+        run.send(b"QUIT\r\n")
+        run.expect(221)
+        check(run.wait() == 0, "exit")
+        check("-a: no TLS front" in run.stderr, "no warning: %r" % run.stderr)
+        check("AHVzZXIAcGFzcw==" not in run.stderr, "credentials logged: %r" % run.stderr)
+        log = run.child_log()
+        check(not any(l.upper().startswith(b"C: AUTH") for l in log), "AUTH reached the child: %r" % log)
+    finally:
+        run.cleanup()
+
+
+@test
+def tls_required_refuses_mail_until_tls_then_passes_it():
+    for control in ("legacy", "current"):
+        run = Run(options=["-v", "-s"], control=control)
+        try:
+            session(run)
+            run.send(b"MAIL FROM:<plain@x.test>\r\nRCPT TO:<b@x.test>\r\nNOOP\r\n")
+            run.expect(530)
+            run.expect(530)
+            run.expect(250)
+            run.send(b"STARTTLS\r\n")
+            if control == "legacy":
+                data, eof = read_all(run.sig_r)
+                check(data == b"220 2.0.0 Ready to start TLS\r\n" and eof, "fd 5: %r" % data)
+            else:
+                run.expect(220)
+                data, eof = read_all(run.sig_r)
+                check(data == b"\0" and eof, "fd 5: %r" % data)
+                os.write(run.ack_w, b"\0")
+            time.sleep(0.2)
+            run.send(b"EHLO tls.test\r\n")
+            r = run.expect(250)
+            check(b"STARTTLS" not in r, "advertised inside TLS: %r" % r)
+            run.send(b"MAIL FROM:<tls@x.test>\r\n")
+            run.expect(250)
+            run.send(b"QUIT\r\n")
+            run.expect(221)
+            check(run.wait() == 0, "%s: exit" % control)
+            log = run.child_log()
+            check(not any(b"plain@x.test" in l or b"b@x.test" in l for l in log),
+                  "%s: refused commands reached the child: %r" % (control, log))
+            check(b"C: MAIL FROM:<tls@x.test>" in log, "%s: MAIL inside TLS missing: %r" % (control, log))
+            check("refused before TLS: 2" in run.stderr, "%s: no count: %r" % (control, run.stderr))
+        finally:
+            run.cleanup()
+
+
+@test
+def client_that_never_reads_its_refusals_is_not_read_either():
+    """Under -s every line is answered by the helper itself, with no round
+    trip to the child: a client that sends and never reads must not make
+    the replies waiting for it grow without bound."""
+    run = Run(options=["-s"], control="legacy")
+    try:
+        session(run)
+        fd = run.proc.stdin.fileno()
+        fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_NONBLOCK)
+        sent = 0
+        deadline = time.time() + 3
+        while time.time() < deadline and run.proc.poll() is None:
+            try:
+                sent += os.write(fd, b"\n" * 65536)
+            except BlockingIOError:
+                time.sleep(0.05)
+        check(run.proc.poll() is None, "helper died (exit %s)" % run.proc.returncode)
+        hwm = int(proc_status(run.proc.pid)["VmHWM"].split()[0])
+        check(sent < 2 * 1024 * 1024, "the helper kept reading: %d bytes taken" % sent)
+        check(hwm < 32 * 1024, "helper VmHWM %d kB" % hwm)
+        return "%d bytes taken, helper VmHWM %d kB" % (sent, hwm)
+    finally:
+        run.cleanup()
+
+
+# ---------------------------------------------------------------------------
 # Faults.
 
 @test
