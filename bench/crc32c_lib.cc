@@ -9,8 +9,8 @@
 #include "crc32c.h"
 
 extern "C" __attribute__((visibility("default"))) std::uint32_t bench_crc32c(std::uint32_t crc,
-                                                                            const void* data,
-                                                                            std::size_t n) {
+                                                                             const void* data,
+                                                                             std::size_t n) {
   // The class keeps the inverted state; value() inverts it back.
   bench::Crc32c c = bench::Crc32c::resume(crc);
   c.update(data, n);

@@ -50,8 +50,8 @@ constexpr std::size_t kReadSize = 256 * 1024;
 constexpr std::size_t kMaxLine = 64 * 1024;
 alignas(64) char in_buf[kReadSize];
 
-std::string out;  // replies not written yet: flushed before each read
-int record_fd = -1;  // --record FILE
+std::string out;                   // replies not written yet: flushed before each read
+int record_fd = -1;                // --record FILE
 constexpr std::size_t kHead = 80;  // body bytes kept for the id
 constexpr std::string_view kIdTag = "X-Soak-Id: ";
 
@@ -321,8 +321,7 @@ class Sink {
     int len = std::snprintf(text, sizeof text, "id=%.*s bytes=%llu crc32c=%08x how=%s pid=%ld\n",
                             static_cast<int>(id.size()), id.data(),
                             static_cast<unsigned long long>(bytes_), crc,
-                            mode_ == Mode::Body ? "data" : "bdat",
-                            static_cast<long>(::getpid()));
+                            mode_ == Mode::Body ? "data" : "bdat", static_cast<long>(::getpid()));
     if (len <= 0 || static_cast<std::size_t>(len) >= sizeof text) std::_Exit(3);
     // One write: O_APPEND puts it whole at the end, whatever other sinks do.
     ssize_t w;

@@ -207,7 +207,7 @@ class Session {
   bool control_lost_ = false;
   bool tls_waiting_ = false;
   bool tls_active_ = false;
-  std::string tls_name_;  // what was negotiated, when the front said it
+  std::string tls_name_;       // what was negotiated, when the front said it
   std::uint64_t refused_ = 0;  // commands the TLS policy refused (-a, -s)
 
   // Greylisting.
