@@ -47,6 +47,7 @@ void Session::push(Pending::Kind kind, std::string text, std::string extra) {
 }
 
 void Session::emit(Action::Kind kind, std::string_view bytes, bool copy) {
+  if (kind == Action::Kind::ToClient) replies_this_call_ += bytes.size();
   Action& a = actions_.emplace_back();
   a.kind = kind;
   if (copy) {
@@ -233,6 +234,7 @@ bool Session::awaiting_child() const {
 
 std::size_t Session::on_client(std::string_view in) {
   std::size_t used = 0;
+  replies_this_call_ = 0;
   while (used < in.size()) {
     std::string_view rest = in.substr(used);
     switch (mode_) {
@@ -288,7 +290,11 @@ std::size_t Session::on_client(std::string_view in) {
         break;
       }
       case Mode::Command: {
-        if (pending_.size() >= kMaxPendingCommands) return used;
+        // Commands the helper answers itself (refusals, 500s) need no
+        // round trip: one call makes at most kMaxClientOutput of replies,
+        // and the driver offers the rest once the client has read them.
+        if (pending_.size() >= kMaxPendingCommands || replies_this_call_ >= kMaxClientOutput)
+          return used;
         const void* lf = std::memchr(rest.data(), '\n', rest.size());
         std::size_t n = lf ? static_cast<const char*>(lf) - rest.data() + 1 : rest.size();
         std::size_t length = line_.size() + n - (lf ? 1 : 0);

@@ -13,8 +13,9 @@
 // Contract for drivers: actions may hold views into the bytes the last
 // on_client()/on_child() call was given; perform them before reusing that
 // memory, then clear actions(). on_client() may take fewer bytes than it is
-// given (it waits for a reply before reading on); offer the rest again when
-// wants_client() is true. Before on_control(Ready), give on_client() every
+// given (it waits for a reply before reading on, or has made
+// kMaxClientOutput of replies of its own in this call); offer the rest
+// again when wants_client() is true. Before on_control(Ready), give on_client() every
 // client byte that arrived before the TLS wrapper's go-ahead (buffered, or
 // in the pipe at that moment), whatever wants_client() says: while TLS is
 // pending the Session takes all of it, discards it and counts it, so only
@@ -188,7 +189,8 @@ class Session {
   std::vector<std::string_view> pieces_;
   std::uint64_t chunk_left_ = 0;
   bool chunk_forward_ = false;
-  std::uint64_t discarded_ = 0;  // client bytes dropped after STARTTLS
+  std::uint64_t discarded_ = 0;        // client bytes dropped after STARTTLS
+  std::size_t replies_this_call_ = 0;  // bytes to the client in this on_client()
 
   // The reply being relayed.
   std::size_t reply_lines_ = 0;

@@ -300,4 +300,23 @@ BOOST_AUTO_TEST_CASE(tls_required_alone_implies_auth_needs_tls) {
   BOOST_TEST(h.to_client == "220 mx\r\n250-mx\r\n250 STARTTLS\r\n");
 }
 
+BOOST_AUTO_TEST_CASE(replies_of_its_own_are_bounded_per_call) {
+  // Under -s every empty line is refused at once, with no round trip: one
+  // call makes at most kMaxClientOutput of replies and takes no more.
+  Session s(policy_config(true, LogLevel::Warning));
+  s.on_child("220 mx\r\n");
+  s.actions().clear();
+  std::string lines(1 << 20, '\n');
+  std::size_t took = s.on_client(lines);
+  std::size_t out = 0;
+  for (const Action& a : s.actions())
+    if (a.kind == Action::Kind::ToClient) out += a.bytes().size();
+  BOOST_TEST(took < lines.size());
+  BOOST_TEST(out >= kMaxClientOutput);
+  BOOST_TEST(out < kMaxClientOutput + 128);
+  BOOST_TEST(s.wants_client());  // the rest is taken in the next call
+  s.actions().clear();
+  BOOST_TEST(s.on_client(std::string_view(lines).substr(took)) > 0);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
