@@ -126,8 +126,7 @@ constexpr EndingRule kEndings[] = {
 };
 
 const EndingRule& rule_of(Ending e) {
-  const EndingRule& r = kEndings[static_cast<std::size_t>(e)];
-  return r;
+  return kEndings[static_cast<std::size_t>(e)];
 }
 
 static_assert([] {

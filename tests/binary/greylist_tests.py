@@ -17,15 +17,10 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import helper_tests  # noqa: E402
-from helper_tests import Failure, Run, check, session  # noqa: E402
+from helper_tests import Failure, Run, check, registry, session  # noqa: E402
 
-TESTS = []
+TESTS, test = registry()
 DELAY = 3
-
-
-def test(fn):
-    TESTS.append(fn)
-    return fn
 
 
 def free_port():

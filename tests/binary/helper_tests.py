@@ -196,12 +196,18 @@ def session(run, ehlo=b"EHLO client.test\r\n"):
     return run.expect(250)
 
 
-TESTS = []
+def registry():
+    """A suite's list of tests and the decorator that adds to it."""
+    tests = []
+
+    def test(fn):
+        tests.append(fn)
+        return fn
+
+    return tests, test
 
 
-def test(fn):
-    TESTS.append(fn)
-    return fn
+TESTS, test = registry()
 
 
 # ---------------------------------------------------------------------------

@@ -17,19 +17,14 @@ import threading
 import time
 import traceback
 
-from helper_tests import PYTHON, Failure, Run, check, read_all, session
+from helper_tests import PYTHON, Failure, Run, check, read_all, registry, session
 
 HELPER = None
 # A helper built with AddressSanitizer carries its shadow memory: allow
 # more, but still a bound.
 MEMORY_LIMIT_KB = 16 * 1024
 
-TESTS = []
-
-
-def test(fn):
-    TESTS.append(fn)
-    return fn
+TESTS, test = registry()
 
 
 def vm_hwm(run):

@@ -14,19 +14,9 @@ import sys
 import time
 
 import helper_tests
-from helper_tests import Failure, Run, check, session
+from helper_tests import Failure, Run, check, registry, session
 
-TESTS = []
-
-
-def test(fn):
-    TESTS.append(fn)
-    return fn
-
-
-def all_replies(run, timeout=5):
-    """Everything the helper writes until it closes stdout."""
-    return run.rest(timeout)
+TESTS, test = registry()
 
 
 def body_of(size, line=8190):
@@ -45,7 +35,7 @@ def half_close_after_pipelined_commands_gets_every_reply():
         run.expect(220)
         run.send(b"EHLO c.test\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<c@d.test>\r\nNOOP\r\n")
         run.close_stdin()
-        out = all_replies(run)
+        out = run.rest()
         codes = [l[:4] for l in out.split(b"\r\n") if l and l[3:4] == b" "]
         check(codes == [b"250 ", b"250 ", b"250 ", b"250 "], "replies: %r" % out)
         check(run.wait() == 111, "exit status")
@@ -64,7 +54,7 @@ def half_close_after_the_final_dot_gets_exactly_one_250():
         run.expect(250), run.expect(250), run.expect(354)
         run.send(b"Subject: t\r\n\r\nhello\r\n.\r\n")
         run.close_stdin()
-        out = all_replies(run)
+        out = run.rest()
         check(out == b"250 2.0.0 message 1 accepted\r\n", "after the dot: %r" % out)
         check(run.wait() == 111, "exit status")
         check(run.message(1) == b"Subject: t\r\n\r\nhello\r\n", "stored: %r" % run.message(1))
@@ -87,7 +77,7 @@ def half_close_after_a_large_body_passes_it_all():
         run.expect(250), run.expect(250), run.expect(354)
         run.send(body + b".\r\n")
         run.close_stdin()
-        out = all_replies(run, timeout=30)
+        out = run.rest(30)
         check(out == b"250 2.0.0 message 1 accepted\r\n", "after the dot: %r" % out[:200])
         check(run.wait(30) == 111, "exit status")
         got = run.message(1)
@@ -107,7 +97,7 @@ def half_close_in_the_middle_of_a_body_never_completes_it():
         run.expect(250), run.expect(250), run.expect(354)
         run.send(body)  # no final dot
         run.close_stdin()
-        out = all_replies(run, timeout=15)
+        out = run.rest(15)
         check(out == b"", "replies to an unfinished body: %r" % out[:200])
         check(run.wait(15) == 111, "exit status")
         check(run.message(1) is None, "an unfinished body was completed")
@@ -126,7 +116,7 @@ def half_close_in_the_middle_of_a_bdat_chunk_never_completes_it():
         run.send(b"MAIL FROM:<a@b.test>\r\nRCPT TO:<c@d.test>\r\nBDAT 1000 LAST\r\n" + b"y" * 400)
         run.expect(250), run.expect(250)
         run.close_stdin()
-        check(all_replies(run) == b"", "replies to an unfinished chunk")
+        check(run.rest() == b"", "replies to an unfinished chunk")
         check(run.wait() == 111, "exit status")
         check(run.message(1) is None, "an unfinished chunk was completed")
         check("the message is dropped" in run.stderr, "log: %r" % run.stderr)
@@ -141,7 +131,7 @@ def half_close_after_quit_gives_the_childs_status():
         session(run)
         run.send(b"QUIT\r\n")
         run.close_stdin()
-        check(all_replies(run).startswith(b"221 "), "no 221")
+        check(run.rest().startswith(b"221 "), "no 221")
         check(run.wait() == 3, "exit status is not the child's")
     finally:
         run.cleanup()
@@ -155,7 +145,7 @@ def unsolicited_421_then_exit_is_the_one_answer():
     run = Run(options=["-v"], mode="shutdown_after_ehlo")
     try:
         session(run)
-        out = all_replies(run)
+        out = run.rest()
         check(out == b"421 4.3.2 shutting down\r\n", "client got: %r" % out)
         check(run.wait() == 111, "exit status")
         check("warning: 192.0.2.7: child closing: 421 4.3.2 shutting down" in run.stderr,
@@ -173,7 +163,7 @@ def a_421_reply_ends_it_with_111_and_no_second_reply():
     try:
         session(run)
         run.send(b"NOOP\r\nQUIT\r\n")
-        out = all_replies(run)
+        out = run.rest()
         check(out == b"421 4.3.2 going down\r\n", "client got: %r" % out)
         check(run.wait() == 111, "exit status")
         check("child closing: 421 4.3.2 going down" in run.stderr, "log: %r" % run.stderr)
@@ -190,7 +180,7 @@ def child_exit_before_answering_quit_is_111():
         run.send(b"MAIL FROM:<a@b.test>\r\n")
         run.expect(250)
         run.send(b"QUIT\r\n")
-        out = all_replies(run)
+        out = run.rest()
         check(out == b"421 4.3.0 Mail server error, closing connection\r\n", "client got %r" % out)
         check(run.wait() == 111, "exit status")
     finally:
@@ -213,7 +203,7 @@ def sigterm_while_idle_is_421_4_3_2_and_111():
         try:
             session(run)
             t0 = stop(run, sig)
-            out = all_replies(run)
+            out = run.rest()
             check(out == b"421 4.3.2 System shutting down, closing connection\r\n",
                   "%s: client got %r" % (name, out))
             check(run.wait() == 111, "%s: exit status" % name)
@@ -232,7 +222,7 @@ def sigterm_relays_the_replies_owed_first():
         session(run)
         run.send(b"NOOP\r\n")
         stop(run, signal.SIGTERM)
-        out = all_replies(run)
+        out = run.rest()
         check(out == b"250 2.0.0 ok\r\n421 4.3.2 System shutting down, closing connection\r\n",
               "client got %r" % out)
         check(run.wait() == 111, "exit status")
@@ -249,7 +239,7 @@ def sigterm_in_the_middle_of_a_body_cuts_it():
         run.expect(250), run.expect(250), run.expect(354)
         run.send(b"part of a body\r\n")
         stop(run, signal.SIGTERM)
-        out = all_replies(run)
+        out = run.rest()
         check(out == b"421 4.3.2 System shutting down, closing connection\r\n", "got %r" % out)
         check(run.wait() == 111, "exit status")
         check(run.message(1) is None, "the cut body was completed")
@@ -265,7 +255,7 @@ def sigterm_with_a_silent_child_ends_within_T():
         session(run)
         run.send(b"NOOP\r\n")
         t0 = stop(run, signal.SIGTERM)
-        out = all_replies(run, timeout=4)
+        out = run.rest(4)
         check(out.endswith(b"421 4.3.2 System shutting down, closing connection\r\n") or
               out.endswith(b"421 4.3.0 Mail server error, closing connection\r\n"),
               "client got %r" % out)

@@ -20,14 +20,9 @@ import sys
 import time
 
 import helper_tests
-from helper_tests import Failure, Run, check, read_all, session
+from helper_tests import Failure, Run, check, read_all, registry, session
 
-TESTS = []
-
-
-def test(fn):
-    TESTS.append(fn)
-    return fn
+TESTS, test = registry()
 
 
 def wait_for_log(run, line, timeout=5):
