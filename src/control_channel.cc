@@ -69,18 +69,11 @@ void ControlChannel::detect(const char* ssl_ctl_fd, const char* ssl_read_fd,
 }
 
 std::string ControlChannel::describe() const {
-  switch (protocol_) {
-    case ControlProtocol::Ucspi:
-      return "TLS front: UCSPI-TLS (SSLCTLFD " + std::to_string(signal_.get()) + ", SSLREADFD " +
-             std::to_string(tls_in_.get()) + ", SSLWRITEFD " + std::to_string(tls_out_.get()) + ")";
-    case ControlProtocol::Current:
-      return "TLS front: tlswrapper, current protocol (fd 5 signal, fd 6 ack)";
-    case ControlProtocol::Legacy:
-      return "TLS front: tlswrapper, legacy protocol (fd 5)";
-    case ControlProtocol::None:
-      break;
-  }
-  return "TLS front: none (STARTTLS not offered)";
+  std::string out = "TLS front: " + std::string(front().name);
+  if (tls_in_.valid())  // descriptors named by the environment: say which
+    out += " (SSLCTLFD " + std::to_string(signal_.get()) + ", SSLREADFD " +
+           std::to_string(tls_in_.get()) + ", SSLWRITEFD " + std::to_string(tls_out_.get()) + ")";
+  return out;
 }
 
 bool ControlChannel::owns(int fd) const {
@@ -93,19 +86,32 @@ bool ControlChannel::write_signal(std::string_view bytes, int timeout_ms) {
 }
 
 ControlChannel::Outcome ControlChannel::read_outcome(std::string* negotiated, std::string* why) {
-  if (protocol_ == ControlProtocol::Current) {
-    unsigned char byte = 1;
-    ssize_t r;
-    do r = ::read(ack_.get(), &byte, 1);
-    while (r < 0 && errno == EINTR);
-    if (r < 0 && errno == EAGAIN) return Outcome::Pending;
-    ack_.reset();
-    if (r == 1 && byte == 0) return Outcome::Ready;
-    *why = r == 1 ? "TLS wrapper sent a wrong ack byte" : "TLS wrapper closed the ack channel";
-    return Outcome::Failed;
+  switch (front().answer) {
+    case FrontAnswer::AckByte:
+      return read_ack_byte(why);
+    case FrontAnswer::Entries:
+      return read_entries(negotiated, why);
+    case FrontAnswer::None:
+      break;
   }
-  // UCSPI-TLS: read to the end of the answer (the double NUL), not to
-  // EOF: sslserver keeps the socket open.
+  *why = "this TLS front sends no answer";
+  return Outcome::Failed;
+}
+
+// tlswrapper's current protocol: one byte 0x00 on fd 6.
+ControlChannel::Outcome ControlChannel::read_ack_byte(std::string* why) {
+  unsigned char byte = 1;
+  ssize_t r = read_some(ack_.get(), Access::Shared, reinterpret_cast<char*>(&byte), 1);
+  if (r < 0 && errno == EAGAIN) return Outcome::Pending;
+  ack_.reset();
+  if (r == 1 && byte == 0) return Outcome::Ready;
+  *why = r == 1 ? "TLS wrapper sent a wrong ack byte" : "TLS wrapper closed the ack channel";
+  return Outcome::Failed;
+}
+
+// UCSPI-TLS: read to the end of the answer (the double NUL), not to EOF:
+// sslserver keeps the socket open.
+ControlChannel::Outcome ControlChannel::read_entries(std::string* negotiated, std::string* why) {
   char buf[4096];
   for (;;) {
     ssize_t r = read_some(signal_.get(), signal_access_, buf, sizeof buf);

@@ -80,9 +80,9 @@ void Relay::perform_one(const Action& a) {
       return;
     case Action::Kind::AwaitTls:
       if (!deferred_control_.empty()) return;  // the write already failed
-      if (control_.protocol() == ControlProtocol::Legacy) {
-        // No ack in this protocol: closing fd 5 is the point where TLS
-        // starts, taken up by the loop once this batch is done.
+      if (!control_.answers_start()) {
+        // No answer from this front: closing the signal descriptor is the
+        // point where TLS starts, taken up by the loop once this batch is done.
         tls_point_reached_ = true;
       } else {
         awaiting_ack_ = true;
@@ -323,7 +323,7 @@ int Relay::run() {
     watch(kStdout, !to_client_.empty(), 1, POLLOUT);
     watch(kChildOut, !child_eof_ && !client_full, child_.output(), POLLIN);
     watch(kChildIn, !to_child_.empty(), child_.input(), POLLOUT);
-    watch(kAck, awaiting_ack_, control_.ack_fd(), POLLIN);
+    watch(kAck, awaiting_ack_, control_.answer_fd(), POLLIN);
     // A write end with no events still reports the wrapper going away.
     watch(kSignal, control_watch_, control_.signal_fd(), 0);
 

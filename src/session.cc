@@ -8,6 +8,7 @@
 #include "constants.h"
 #include "log_text.h"
 #include "policy.h"
+#include "tls_front.h"
 
 namespace tws {
 
@@ -435,7 +436,7 @@ std::string Session::refusal_summary() const {
 }
 
 void Session::starttls(const Command& cmd) {
-  if (config_.control == ControlProtocol::None) {
+  if (!tls_front(config_.control).offers_starttls) {
     local(reply::kTlsNotOffered);
   } else if (tls_active_) {
     local(reply::kTlsActive);
@@ -608,7 +609,7 @@ bool Session::withheld(EhloKeyword keyword) const {
 }
 
 void Session::flush_held_ehlo_line(bool last) {
-  bool offer = last && config_.control != ControlProtocol::None && !control_lost_ && !tls_active_;
+  bool offer = last && tls_front(config_.control).offers_starttls && !control_lost_ && !tls_active_;
   bool final_line = last && !offer;
   std::string_view held(held_line_);
   std::string out(held.substr(0, 3));
@@ -753,24 +754,7 @@ void Session::advance() {
         }
         tls_waiting_ = true;
         log(LogLevel::Debug, "starting TLS");
-        switch (config_.control) {
-          case ControlProtocol::Legacy:
-            emit(Action::Kind::ToControl, reply::kTlsReady, false);
-            emit(Action::Kind::CloseControl, {}, false);
-            break;
-          case ControlProtocol::Ucspi:
-            // The control socket stays open to the end: sslserver kills a
-            // program that closes it.
-            emit(Action::Kind::ToClient, reply::kTlsReady, false);
-            emit(Action::Kind::ToControl, kUcspiStartTls, false);
-            break;
-          default:
-            emit(Action::Kind::ToClient, reply::kTlsReady, false);
-            emit(Action::Kind::ToControl, kControlSignal, false);
-            emit(Action::Kind::CloseControl, {}, false);
-            break;
-        }
-        emit(Action::Kind::AwaitTls, {}, false);
+        start_tls(tls_front(config_.control));
         return;
       case Pending::Kind::Policy:
         if (!policy_asked_) ask_policy(head);
@@ -779,6 +763,16 @@ void Session::advance() {
         return;  // a child reply is due
     }
   }
+}
+
+// The front's row says where the 220 goes, what signal follows and whether
+// the signal descriptor is closed.
+void Session::start_tls(const TlsFront& front) {
+  emit(front.ready_via_control ? Action::Kind::ToControl : Action::Kind::ToClient, reply::kTlsReady,
+       false);
+  if (!front.signal.empty()) emit(Action::Kind::ToControl, front.signal, false);
+  if (front.close_signal) emit(Action::Kind::CloseControl, {}, false);
+  emit(Action::Kind::AwaitTls, {}, false);
 }
 
 void Session::on_control(ControlEvent event, std::string_view negotiated) {
@@ -790,8 +784,8 @@ void Session::on_control(ControlEvent event, std::string_view negotiated) {
     return;
   }
   tls_waiting_ = false;
-  if (event == ControlEvent::Lost && config_.control == ControlProtocol::Legacy) {
-    // Nothing reached the TLS wrapper: the client is still in plaintext.
+  if (event == ControlEvent::Lost && tls_front(config_.control).ready_via_control) {
+    // Not even the 220 reached the front: the client is still in plaintext.
     log(LogLevel::Warning, "control channel failed before STARTTLS was signalled");
     control_lost_ = true;
     pending_.pop_front();

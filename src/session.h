@@ -35,6 +35,8 @@
 
 namespace tws {
 
+struct TlsFront;
+
 // Every way a session can end. What each one logs, tells the client and
 // exits with is one row of the table in session.cc (kEndings), which the
 // manual page prints (ENDINGS).
@@ -151,6 +153,7 @@ class Session {
   void refuse(std::string_view reply);
   std::string refusal_summary() const;
   void starttls(const Command& cmd);
+  void start_tls(const TlsFront& front);
   void bdat(std::string_view raw, bool copy, const Command& cmd, std::string_view refused);
   void reply_line(std::string_view raw);
   void ehlo_line(std::string_view raw, const ReplyLine& r);
