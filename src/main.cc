@@ -135,7 +135,7 @@ int main(int argc, char** argv) {
       log.write(LogLevel::Error, "-g: '" + opt.greylist + "' is not host:port");
       return kExitUsage;
     }
-    if (!policy.resolve(host, port, opt.io_timeout * 1000, &err)) {
+    if (!policy.resolve(host, port, &err)) {
       log.write(LogLevel::Warning, err);
     } else if (!policy.connect_now(&err)) {
       log.write(LogLevel::Warning, err + " (tried again at the first recipient)");

@@ -89,41 +89,90 @@ struct EndingRule {
 };
 
 constexpr EndingRule kEndings[] = {
-    {Ending::Quit, LogLevel::Debug, "QUIT accepted", {}, kExitChildStatus, false},
-    {Ending::ClientClosed,
-     LogLevel::Info,
-     "client closed its side without QUIT: every reply owed was relayed",
-     {},
-     kExitTemporary,
-     false},
-    {Ending::ClientCut,
-     LogLevel::Warning,
-     "client disconnected in the middle of a message: the message is dropped",
-     {},
-     kExitTemporary,
-     true},
-    {Ending::ServerClosing, LogLevel::Warning, "child closing", {}, kExitTemporary, false},
-    {Ending::ChildClosed, LogLevel::Error, "child closed its output before QUIT",
-     reply::kServerBroken, kExitTemporary, true},
-    {Ending::ChildBroken, LogLevel::Error, "child is not speaking SMTP", reply::kServerBroken,
-     kExitTemporary, true},
-    {Ending::ChildTimeout, LogLevel::Error, "timed out waiting for the child's reply",
-     reply::kServerBroken, kExitTemporary, true},
-    {Ending::ClientTimeout, LogLevel::Warning, "timed out waiting for the client", reply::kTimeout,
-     kExitTemporary, false},
-    {Ending::SessionTimeout, LogLevel::Warning, "session time limit reached", reply::kTimeout,
-     kExitTemporary, false},
-    {Ending::Stopped, LogLevel::Warning, "stopped", reply::kStopping, kExitTemporary, false},
-    {Ending::TlsFailed,
-     LogLevel::Error,
-     "TLS handshake not confirmed by the TLS wrapper",
-     {},
-     kExitTemporary,
-     false},
-    {Ending::PolicyFailed, LogLevel::Error, "greylist lookup failed (fail-closed)",
-     reply::kPolicyUnavailable, kExitTemporary, false},
-    {Ending::BdatUnreadable, LogLevel::Warning, "BDAT with an unreadable size: closing",
-     reply::kBdatClosing, kExitTemporary, false},
+    {.ending = Ending::Quit,
+     .level = LogLevel::Debug,
+     .log = "QUIT accepted",
+     .reply = {},
+     .status = kExitChildStatus,
+     .drop = false},
+    {.ending = Ending::ClientClosed,
+     .level = LogLevel::Info,
+     .log = "client closed its side without QUIT: every reply owed was relayed",
+     .reply = {},
+     .status = kExitTemporary,
+     .drop = false},
+    {.ending = Ending::ClientCut,
+     .level = LogLevel::Warning,
+     .log = "client disconnected in the middle of a message: the message is dropped",
+     .reply = {},
+     .status = kExitTemporary,
+     .drop = true},
+    {.ending = Ending::ServerClosing,
+     .level = LogLevel::Warning,
+     .log = "child closing",
+     .reply = {},
+     .status = kExitTemporary,
+     .drop = false},
+    {.ending = Ending::ChildClosed,
+     .level = LogLevel::Error,
+     .log = "child closed its output before QUIT",
+     .reply = reply::kServerBroken,
+     .status = kExitTemporary,
+     .drop = true},
+    {.ending = Ending::ChildBroken,
+     .level = LogLevel::Error,
+     .log = "child is not speaking SMTP",
+     .reply = reply::kServerBroken,
+     .status = kExitTemporary,
+     .drop = true},
+    {.ending = Ending::ChildTimeout,
+     .level = LogLevel::Error,
+     .log = "timed out waiting for the child's reply",
+     .reply = reply::kServerBroken,
+     .status = kExitTemporary,
+     .drop = true},
+    {.ending = Ending::ClientTimeout,
+     .level = LogLevel::Warning,
+     .log = "timed out waiting for the client",
+     .reply = reply::kTimeout,
+     .status = kExitTemporary,
+     .drop = false},
+    {.ending = Ending::SessionTimeout,
+     .level = LogLevel::Warning,
+     .log = "session time limit reached",
+     .reply = reply::kTimeout,
+     .status = kExitTemporary,
+     .drop = false},
+    {.ending = Ending::Stopped,
+     .level = LogLevel::Warning,
+     .log = "stopped",
+     .reply = reply::kStopping,
+     .status = kExitTemporary,
+     .drop = false},
+    {.ending = Ending::TlsFailed,
+     .level = LogLevel::Error,
+     .log = "TLS handshake not confirmed by the TLS wrapper",
+     .reply = {},
+     .status = kExitTemporary,
+     .drop = false},
+    {.ending = Ending::PolicyFailed,
+     .level = LogLevel::Error,
+     .log = "greylist lookup failed (fail-closed)",
+     .reply = reply::kPolicyUnavailable,
+     .status = kExitTemporary,
+     .drop = false},
+    {.ending = Ending::BdatUnreadable,
+     .level = LogLevel::Warning,
+     .log = "BDAT with an unreadable size: closing",
+     .reply = reply::kBdatClosing,
+     .status = kExitTemporary,
+     .drop = false},
+    {.ending = Ending::WaitFailed,
+     .level = LogLevel::Error,
+     .log = "the relay's wait for events failed",
+     .reply = reply::kLocalError,
+     .status = kExitTemporary,
+     .drop = true},
 };
 
 const EndingRule& rule_of(Ending e) {
@@ -184,7 +233,11 @@ void Session::settle() {
   // (The rest of a refused BDAT chunk being dropped is needed by no one.)
   bool needs_client = mid_message() || mode_ == Mode::AuthLine ||
                       (!pending_.empty() && pending_.front().kind == Pending::Kind::StartTls);
-  if (pending_.empty() || needs_client) end(*closing_);
+  // A stop does not wait for the greylist server: the RCPT it was asked
+  // about never reached the child, and the 421 answers it.
+  bool lookup_pending =
+      stopping() && !pending_.empty() && pending_.front().kind == Pending::Kind::Policy;
+  if (pending_.empty() || needs_client || lookup_pending) end(*closing_);
 }
 
 void Session::end_transaction(std::string_view outcome) {
@@ -504,6 +557,10 @@ void Session::on_stop(std::string_view signal_name) {
   close_after_owed_replies(Ending::Stopped);
 }
 
+void Session::on_wait_failed(std::string_view why) {
+  end(Ending::WaitFailed, why);
+}
+
 // ---------------------------------------------------------------------------
 // Child side.
 
@@ -757,7 +814,7 @@ void Session::advance() {
         start_tls(tls_front(config_.control));
         return;
       case Pending::Kind::Policy:
-        if (!policy_asked_) ask_policy(head);
+        if (!policy_asked_ && !stopping()) ask_policy(head);
         return;
       default:
         return;  // a child reply is due
