@@ -19,11 +19,19 @@
 
 #include "action.h"
 #include "fd.h"
+#include "io.h"
 
 namespace tws {
 
 inline constexpr int kControlSignalFd = 5;
 inline constexpr int kControlAckFd = 6;
+
+// A descriptor of the client's and how it may be used (io.h: inherited
+// descriptors are shared, never changed).
+struct Endpoint {
+  int fd;
+  Access access;
+};
 
 class ControlChannel {
  public:
@@ -57,6 +65,9 @@ class ControlChannel {
   // go, so nothing can bypass TLS, and the relay reads and writes 0 and 1
   // as before. False where there is nothing to move.
   bool move_client_to_tls();
+  // Where the client's bytes come from and go to now (fd 0 and fd 1).
+  Endpoint client_input() const { return {0, client_in_}; }
+  Endpoint client_output() const { return {1, client_out_}; }
 
  private:
   ControlProtocol protocol_ = ControlProtocol::None;
@@ -64,6 +75,10 @@ class ControlChannel {
   Fd ack_;               // fd 6
   Fd tls_in_, tls_out_;  // SSLREADFD, SSLWRITEFD
   std::string answer_;   // the UCSPI-TLS answer so far
+  // How each is used: all are inherited, so shared with the front.
+  Access signal_access_ = Access::Shared;
+  Access client_in_ = Access::Shared, client_out_ = Access::Shared;
+  Access tls_in_access_ = Access::Shared, tls_out_access_ = Access::Shared;
 };
 
 // "TLSv1.3/TLS_AES_256_GCM_SHA384" from a UCSPI-TLS answer (entries

@@ -150,8 +150,9 @@ PolicyVerdict PolicyClient::ask(std::string_view request, std::string* why) {
     if (!connected_ && !connect_socket(why)) return PolicyVerdict{};
     PolicyVerdict v;
     bool got_bytes = false;
-    Read r = write_all(sock_.get(), request, timeout_ms_) ? read_answer(&v, &got_bytes, why)
-                                                          : Read::Closed;
+    Read r = write_all(sock_.get(), Access::NonBlocking, request, timeout_ms_)
+                 ? read_answer(&v, &got_bytes, why)
+                 : Read::Closed;
     if (r == Read::Done) return v;
     connected_ = false;  // spent: the next lookup connects afresh
     if (r == Read::Closed && reused && !got_bytes && !given_up_) continue;

@@ -19,14 +19,6 @@
 
 namespace tws {
 
-namespace {
-
-void set_nonblocking(int fd) {
-  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-}
-
-}  // namespace
-
 Relay::Relay(Session& session, ChildProcess& child, ControlChannel& control, const Logger& log,
              RelayLimits limits, PolicyClient* policy)
     : session_(session),
@@ -125,7 +117,7 @@ void Relay::write_child(std::string_view bytes) {
   if (child_in_broken_ || bytes.empty()) return;
   if (to_child_.empty()) {
     // The common case: straight from the read buffer, no copy.
-    ssize_t w = write_some(child_.input(), bytes);
+    ssize_t w = write_some(child_.input(), Access::NonBlocking, bytes);
     if (w < 0) {
       child_in_broken_ = true;
       return;
@@ -138,9 +130,9 @@ void Relay::write_child(std::string_view bytes) {
   to_child_.bytes.append(bytes);
 }
 
-int Relay::drain(int fd, Backlog& b, std::int64_t* since) {
+int Relay::drain(Endpoint to, Backlog& b, std::int64_t* since) {
   while (!b.empty()) {
-    ssize_t w = write_some(fd, b.rest());
+    ssize_t w = write_some(to.fd, to.access, b.rest());
     if (w < 0) {
       b.clear();
       return -1;
@@ -154,13 +146,13 @@ int Relay::drain(int fd, Backlog& b, std::int64_t* since) {
 }
 
 bool Relay::flush_child() {
-  int r = drain(child_.input(), to_child_, &child_since_);
+  int r = drain({child_.input(), Access::NonBlocking}, to_child_, &child_since_);
   if (r < 0) child_in_broken_ = true;
   return r > 0;
 }
 
 bool Relay::flush_client() {
-  int r = drain(1, to_client_, &client_since_);
+  int r = drain(control_.client_output(), to_client_, &client_since_);
   if (r < 0) client_gone_ = true;
   return r > 0;
 }
@@ -201,11 +193,7 @@ void Relay::start_tls_input(std::string_view negotiated) {
     waiting -= static_cast<int>(got);
   }
   if (exit_requested_) return;
-  if (control_.move_client_to_tls()) {
-    set_nonblocking(0);
-    set_nonblocking(1);
-    client_eof_ = false;
-  }
+  if (control_.move_client_to_tls()) client_eof_ = false;
   session_.on_control(ControlEvent::Ready, negotiated);
   perform();
 }
@@ -241,7 +229,8 @@ std::size_t Relay::read_client(std::size_t most) {
   }
   std::size_t room = std::min(most, kReadSize - in_end_);
   if (room == 0) return 0;
-  ssize_t r = ::read(0, in_.get() + in_end_, room);
+  const Endpoint from = control_.client_input();
+  ssize_t r = read_some(from.fd, from.access, in_.get() + in_end_, room);
   if (r > 0) {
     in_end_ += static_cast<std::size_t>(r);
     client_since_ = now_ms();
@@ -253,7 +242,7 @@ std::size_t Relay::read_client(std::size_t most) {
 
 void Relay::read_child() {
   char buf[16384];
-  ssize_t r = ::read(child_.output(), buf, sizeof buf);
+  ssize_t r = read_some(child_.output(), Access::NonBlocking, buf, sizeof buf);
   if (r > 0) {
     child_since_ = now_ms();
     session_.on_child(std::string_view(buf, static_cast<std::size_t>(r)));
@@ -300,8 +289,8 @@ Relay::Deadline Relay::next_deadline() const {
 }
 
 int Relay::run() {
-  set_nonblocking(0);
-  set_nonblocking(1);
+  // The client's descriptors are inherited: shared with the front, so
+  // they stay as they came (io.h, Access).
   const std::int64_t start = now_ms();
   session_deadline_ = start + limits_.session_timeout_ms;
   client_since_ = child_since_ = start;

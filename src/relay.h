@@ -66,7 +66,7 @@ class Relay {
   void write_child(std::string_view bytes);
   // Writes a backlog: 1 all written, 0 the descriptor is full, -1 the
   // reader is gone (the backlog is dropped). Progress moves *since.
-  static int drain(int fd, Backlog& b, std::int64_t* since);
+  static int drain(Endpoint to, Backlog& b, std::int64_t* since);
   bool flush_child();
   bool flush_client();
   bool flush_client_blocking(int timeout_ms);
