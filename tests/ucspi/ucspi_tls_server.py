@@ -302,6 +302,11 @@ class Connection:
         # The socket's status flags as the server itself last left them:
         # anything else found there was changed by the program.
         self.sock_flags = fcntl.fcntl(conn.fileno(), fcntl.F_GETFL)
+        # A copy of the socket (the same open file description) to read the
+        # flags through until the program is reaped, even once the TLS
+        # engine is done with the connection: the program holds it open
+        # until then anyway.
+        self.flags_fd = os.dup(conn.fileno())
         self.rec = {
             "conn": num, "flavour": opts.flavour, "peer_pid": os.getpid(),
             "fds": {"ctl": self.fl["ctl"], "read": self.fl["read"], "write": self.fl["write"],
@@ -329,11 +334,11 @@ class Connection:
     def check_sock_flags(self, when):
         """Compares the shared socket's status flags with what the server
         set; a difference is the program's doing.  Returns O_NONBLOCK
-        (None when the server no longer holds the socket)."""
-        if self.conn is None:
+        (None once the program is reaped)."""
+        if self.flags_fd is None:
             return None
         try:
-            found = fcntl.fcntl(self.conn.fileno(), fcntl.F_GETFL)
+            found = fcntl.fcntl(self.flags_fd, fcntl.F_GETFL)
         except OSError:
             return None
         mask = 0
@@ -464,6 +469,8 @@ class Connection:
                 self.status = st
                 # What the program left on the socket the server goes on using.
                 self.rec["sock_nonblock_at_exit"] = self.check_sock_flags("exit")
+                self.close_fd(self.flags_fd)
+                self.flags_fd = None
                 if os.WIFEXITED(st):
                     self.rec["exit_code"] = os.WEXITSTATUS(st)
                     self.ev("program exited %d" % self.rec["exit_code"])
@@ -606,15 +613,19 @@ class Connection:
                 break
             except ssl.SSLWantReadError:
                 self.pump_out()
+                wrote = bool(self.to_sock)
                 self.flush_sock(deadline)
                 if eof:
                     raise ssl.SSLEOFError("client closed during the handshake")
                 if libtls and fcntl.fcntl(self.conn.fileno(), fcntl.F_GETFL) & os.O_NONBLOCK \
-                        and not self.sock_readable_now():
+                        and (wrote or not self.sock_readable_now()):
                     # libtls reads the socket as it is: non-blocking (the
                     # program set it: the flag is shared) and nothing there
                     # yet, tls_handshake() says "want read", which
-                    # s6-tlsd-io takes for a fatal error.
+                    # s6-tlsd-io takes for a fatal error.  Right after its
+                    # own flight nothing can be there (the client's answer
+                    # is a round trip away; C reads at once, this model is
+                    # slower), so that read fails always.
                     raise WouldBlock("tls_handshake: want read (the shared socket is non-blocking)")
                 r, _, _ = select.select([self.conn], [], [], self.left(deadline))
                 if not r:
@@ -999,6 +1010,8 @@ class Connection:
     def finish(self):
         try:
             self.close_pipes()
+            self.close_fd(self.flags_fd)
+            self.flags_fd = None
             self.close_sock()
             self.close_ctl("connection done")
             if self.pid is not None and self.status is None:
