@@ -25,6 +25,30 @@ std::string_view terminator_of(std::string_view raw) {
   return raw.substr(content_of(raw).size());
 }
 
+// The next line of `in`: its size with the LF, or all of `in` when the LF
+// has not come yet.
+struct LineCut {
+  std::size_t size;
+  bool complete;
+};
+
+LineCut cut_line(std::string_view in) {
+  const void* lf = std::memchr(in.data(), '\n', in.size());
+  if (!lf) return {in.size(), false};
+  return {static_cast<std::size_t>(static_cast<const char*>(lf) - in.data()) + 1, true};
+}
+
+// Whether the line made of `held` (its start, from earlier reads) and
+// `piece` (up to its LF when complete) is, or will be, longer than `max`
+// bytes without its terminator. The byte before the LF may be the CR of a
+// CRLF, so max + 1 bytes before the LF pass only when the last is a CR.
+bool line_too_long(std::string_view held, std::string_view piece, bool complete, std::size_t max) {
+  std::size_t length = held.size() + piece.size() - (complete ? 1 : 0);
+  std::string_view body = complete ? piece.substr(0, piece.size() - 1) : piece;
+  char last = !body.empty() ? body.back() : (held.empty() ? '\0' : held.back());
+  return length > max + 1 || (length == max + 1 && last != '\r');
+}
+
 bool positive(int code) {
   return code >= 200 && code < 300;
 }
@@ -324,11 +348,10 @@ std::size_t Session::on_client(std::string_view in) {
       }
       case Mode::AuthLine: {
         // Opaque SASL data: not parsed, not logged, not limited.
-        const void* lf = std::memchr(rest.data(), '\n', rest.size());
-        std::size_t n = lf ? static_cast<const char*>(lf) - rest.data() + 1 : rest.size();
-        emit(Action::Kind::ToChild, rest.substr(0, n), false);
-        used += n;
-        if (lf) {
+        LineCut cut = cut_line(rest);
+        emit(Action::Kind::ToChild, rest.substr(0, cut.size), false);
+        used += cut.size;
+        if (cut.complete) {
           log(LogLevel::Debug, "> [authentication data]");
           push(Pending::Kind::Held, "AUTH data");
           mode_ = Mode::Held;
@@ -336,9 +359,9 @@ std::size_t Session::on_client(std::string_view in) {
         break;
       }
       case Mode::SkipLine: {
-        const void* lf = std::memchr(rest.data(), '\n', rest.size());
-        if (!lf) return in.size();
-        used += static_cast<const char*>(lf) - rest.data() + 1;
+        LineCut cut = cut_line(rest);
+        if (!cut.complete) return in.size();
+        used += cut.size;
         mode_ = Mode::Command;
         break;
       }
@@ -348,32 +371,26 @@ std::size_t Session::on_client(std::string_view in) {
         // and the driver offers the rest once the client has read them.
         if (pending_.size() >= kMaxPendingCommands || replies_this_call_ >= kMaxClientOutput)
           return used;
-        const void* lf = std::memchr(rest.data(), '\n', rest.size());
-        std::size_t n = lf ? static_cast<const char*>(lf) - rest.data() + 1 : rest.size();
-        std::size_t length = line_.size() + n - (lf ? 1 : 0);
-        // The last byte before LF (or so far) may be a CR of the terminator.
-        char last =
-            lf ? (n >= 2 ? rest[n - 2] : (line_.empty() ? '\0' : line_.back())) : rest[n - 1];
-        bool too_long =
-            length > kMaxCommandLine + 1 || (length == kMaxCommandLine + 1 && last != '\r');
-        used += n;
-        if (too_long) {
+        LineCut cut = cut_line(rest);
+        std::string_view piece = rest.substr(0, cut.size);
+        used += cut.size;
+        if (line_too_long(line_, piece, cut.complete, kMaxCommandLine)) {
           log(LogLevel::Warning,
               "command line longer than " + std::to_string(kMaxCommandLine) + " bytes refused");
           local(reply::kLineTooLong);
           line_.clear();
-          if (!lf) mode_ = Mode::SkipLine;
+          if (!cut.complete) mode_ = Mode::SkipLine;
           pump();
           break;
         }
-        if (!lf) {
-          line_.append(rest);
+        if (!cut.complete) {
+          line_.append(piece);
           break;
         }
         if (line_.empty()) {
-          command(rest.substr(0, n), false);
+          command(piece, false);
         } else {
-          line_.append(rest.substr(0, n));
+          line_.append(piece);
           command(line_, true);
           line_.clear();
         }
@@ -566,29 +583,25 @@ void Session::on_wait_failed(std::string_view why) {
 
 void Session::on_child(std::string_view in) {
   while (!in.empty() && mode_ != Mode::Closed) {
-    const void* lf = std::memchr(in.data(), '\n', in.size());
-    if (!lf) {
-      if (reply_.size() + in.size() > kMaxReplyLine + 1) {
-        violation("reply line longer than " + std::to_string(kMaxReplyLine) + " bytes");
-        return;
-      }
-      reply_.append(in);
-      return;
-    }
-    std::size_t n = static_cast<const char*>(lf) - in.data() + 1;
-    if (reply_.size() + n > kMaxReplyLine + 2) {
+    LineCut cut = cut_line(in);
+    std::string_view piece = in.substr(0, cut.size);
+    if (line_too_long(reply_, piece, cut.complete, kMaxReplyLine)) {
       violation("reply line longer than " + std::to_string(kMaxReplyLine) + " bytes");
       return;
     }
+    in.remove_prefix(cut.size);
+    if (!cut.complete) {
+      reply_.append(piece);
+      return;
+    }
     if (reply_.empty()) {
-      reply_line(in.substr(0, n));
+      reply_line(piece);
     } else {
-      reply_.append(in.substr(0, n));
+      reply_.append(piece);
       std::string line = std::move(reply_);
       reply_.clear();
       reply_line(line);
     }
-    in.remove_prefix(n);
   }
 }
 
