@@ -18,6 +18,8 @@
 #include <cstdlib>
 #include <initializer_list>
 
+#include "io.h"
+
 namespace {
 
 constexpr std::size_t kBuf = 64 * 1024;
@@ -61,10 +63,6 @@ struct Pipe {
   }
 };
 
-void nonblocking(int fd) {
-  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-}
-
 Pipe up;    // our stdin -> the child's stdin
 Pipe down;  // the child's stdout -> our stdout
 
@@ -93,7 +91,7 @@ int main(int argc, char** argv) {
   up.to = in[1];
   down.from = out[0];
   down.to = 1;
-  for (int fd : {0, 1, in[1], out[0]}) nonblocking(fd);
+  for (int fd : {0, 1, in[1], out[0]}) tws::set_nonblocking(fd);
 
   bool up_open = true;  // the child's stdin is still open
   while (!down.eof || !down.empty()) {

@@ -13,6 +13,8 @@
 
 #include <cstring>
 
+#include "io.h"
+
 namespace tws {
 
 namespace {
@@ -118,8 +120,8 @@ bool ChildProcess::start(const std::vector<std::string>& argv, const Account* ac
 #ifdef SYS_pidfd_open
   pidfd_.reset(static_cast<int>(syscall(SYS_pidfd_open, pid_, 0)));
 #endif
-  fcntl(to_child_.get(), F_SETFL, fcntl(to_child_.get(), F_GETFL) | O_NONBLOCK);
-  fcntl(from_child_.get(), F_SETFL, fcntl(from_child_.get(), F_GETFL) | O_NONBLOCK);
+  set_nonblocking(to_child_.get());
+  set_nonblocking(from_child_.get());
   return true;
 }
 

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "constants.h"
+#include "decimal.h"
 #include "io.h"
 
 namespace tws {
@@ -18,14 +19,8 @@ bool is_open(int fd) {
 
 // A descriptor number from the environment: decimal digits only.
 int descriptor(const char* text) {
-  if (text == nullptr || *text == '\0') return -1;
   long v = 0;
-  for (const char* p = text; *p; ++p) {
-    if (*p < '0' || *p > '9') return -1;
-    v = v * 10 + (*p - '0');
-    if (v > 65535) return -1;
-  }
-  return static_cast<int>(v);
+  return text != nullptr && parse_decimal(text, 65535, &v) ? static_cast<int>(v) : -1;
 }
 
 Fd take(int fd) {

@@ -2,6 +2,7 @@
 #include "io.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -27,6 +28,10 @@ bool wait_for(int fd, short events, std::int64_t until) {
     if (r > 0) return true;
     if (r < 0 && errno != EINTR) return false;
   }
+}
+
+void set_nonblocking(int fd) {
+  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 }
 
 Access shared_access(int fd) {

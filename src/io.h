@@ -17,6 +17,10 @@ std::int64_t now_ms();
 // timeout or error.
 bool wait_for(int fd, short events, std::int64_t until);
 
+// O_NONBLOCK on a descriptor the helper made itself (never on an
+// inherited one: see Access below).
+void set_nonblocking(int fd);
+
 // How the loop reads and writes a descriptor without ever blocking on it.
 // Descriptors the helper makes itself (the child's pipes, the greylist
 // socket) are O_NONBLOCK. Inherited ones are never changed: file status

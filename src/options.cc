@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "constants.h"
+#include "decimal.h"
 
 namespace tws {
 
@@ -20,14 +21,8 @@ const char* const kUsage =
 namespace {
 
 bool seconds(const char* text, int* out) {
-  if (text == nullptr || *text == '\0') return false;
   long v = 0;
-  for (const char* p = text; *p; ++p) {
-    if (*p < '0' || *p > '9') return false;
-    v = v * 10 + (*p - '0');
-    if (v > kMaxSeconds) return false;
-  }
-  if (v < kMinSeconds) return false;
+  if (text == nullptr || !parse_decimal(text, kMaxSeconds, &v) || v < kMinSeconds) return false;
   *out = static_cast<int>(v);
   return true;
 }

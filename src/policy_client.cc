@@ -9,6 +9,7 @@
 
 #include <cstring>
 
+#include "decimal.h"
 #include "io.h"
 #include "policy.h"
 
@@ -29,13 +30,8 @@ bool parse_host_port(std::string_view text, std::string* host, std::string* port
     if (host->find(':') != std::string::npos) return false;  // bare IPv6 needs brackets
   }
   *port = std::string(text.substr(colon + 1));
-  if (host->empty() || port->empty() || port->size() > 5) return false;
   long n = 0;
-  for (char c : *port) {
-    if (c < '0' || c > '9') return false;
-    n = n * 10 + (c - '0');
-  }
-  return n >= 1 && n <= 65535;
+  return !host->empty() && parse_decimal(*port, 65535, &n) && n >= 1;
 }
 
 bool PolicyClient::resolve(const std::string& host, const std::string& port, std::string* err) {
