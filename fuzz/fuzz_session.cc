@@ -580,16 +580,25 @@ class Driver {
         to_client(bytes);
         return;
       case Action::Kind::ToControl:
-        check(config_.control != ControlProtocol::None,
-              "T2: fd 5 written without a control channel");
         check(!control_written_, "T2: fd 5 written twice");
         control_written_ = true;
-        if (config_.control == ControlProtocol::Legacy)
-          check(bytes == tws::reply::kTlsReady, "T2: legacy fd 5 got something else than the 220");
-        else if (config_.control == ControlProtocol::Ucspi)
-          check(bytes == tws::kUcspiStartTls, "T2: SSLCTLFD got something else than Y");
-        else
-          check(bytes == tws::kControlSignal, "T2: current fd 5 got something else than one NUL");
+        // The oracle's own view of each front (PEERS.md), apart from the
+        // table the Session reads.
+        switch (config_.control) {
+          case ControlProtocol::None:
+            check(false, "T2: fd 5 written without a control channel");
+            break;
+          case ControlProtocol::Legacy:
+            check(bytes == tws::reply::kTlsReady,
+                  "T2: legacy fd 5 got something else than the 220");
+            break;
+          case ControlProtocol::Current:
+            check(bytes == tws::kControlSignal, "T2: current fd 5 got something else than one NUL");
+            break;
+          case ControlProtocol::Ucspi:
+            check(bytes == tws::kUcspiStartTls, "T2: SSLCTLFD got something else than Y");
+            break;
+        }
         if (control_write_fails_) {
           control_write_fails_ = false;
           deferred_.push_back(ControlEvent::Lost);
@@ -597,21 +606,19 @@ class Driver {
         return;
       case Action::Kind::CloseControl:
         check(control_written_ && !control_closed_, "T2: fd 5 closed out of turn");
-        check(config_.control != ControlProtocol::Ucspi, "T2: the UCSPI-TLS control socket closed");
+        check(signal_closes(), "T2: the UCSPI-TLS control socket closed");
         control_closed_ = true;
         return;
       case Action::Kind::AwaitTls:
-        check(
-            (control_closed_ || (config_.control == ControlProtocol::Ucspi && control_written_)) &&
-                !tls_started_,
-            "T2: AwaitTls out of turn");
+        check((control_closed_ || (!signal_closes() && control_written_)) && !tls_started_,
+              "T2: AwaitTls out of turn");
         // Child lines not relayed yet came after STARTTLS reached the
         // head (every reply before it is complete): not for the client.
         forget_expected(expected_.size());
         if (!deferred_.empty()) return;  // the write failed: lost comes next
         tls_wait_ = true;
         // No ack: closing fd 5 is where TLS starts (deliver_control).
-        if (config_.control == ControlProtocol::Legacy) deferred_.push_back(ControlEvent::Ready);
+        if (!front_answers()) deferred_.push_back(ControlEvent::Ready);
         return;
       case Action::Kind::AskPolicy:
         check(config_.greylist, "P1: a greylist request without greylisting");
@@ -752,6 +759,31 @@ class Driver {
   }
 
   // A1: the policy's view, as the Session must hold it.
+  // Whether the front's signal descriptor is closed after the signal, and
+  // whether an answer comes back (else closing it is where TLS starts).
+  bool signal_closes() const {
+    switch (config_.control) {
+      case ControlProtocol::Legacy:
+      case ControlProtocol::Current:
+        return true;
+      case ControlProtocol::None:
+      case ControlProtocol::Ucspi:
+        break;
+    }
+    return false;
+  }
+  bool front_answers() const {
+    switch (config_.control) {
+      case ControlProtocol::Current:
+      case ControlProtocol::Ucspi:
+        return true;
+      case ControlProtocol::None:
+      case ControlProtocol::Legacy:
+        break;
+    }
+    return false;
+  }
+
   bool auth_waits_for_tls() const {
     return (config_.auth_needs_tls || config_.tls_required) && !tls_started_;
   }
