@@ -282,6 +282,8 @@ void Harness::event(std::string_view what) {
     session_.on_child_eof();
   } else if (kind == "stop") {
     session_.on_stop(arg.empty() ? "SIGTERM" : arg);
+  } else if (kind == "wait-failed") {
+    session_.on_wait_failed(arg);
   } else if (kind == "timeout") {
     session_.on_timeout(arg == "session"   ? Timer::Session
                         : arg == "client"  ? Timer::Client
