@@ -945,6 +945,11 @@ def run_tests(tests, argv):
     global HELPER
     HELPER = os.path.abspath(argv[1])
     wanted = set(argv[2:])
+    unknown = wanted - {fn.__name__ for fn in tests}
+    if unknown:
+        print("unknown test: %s; the tests are:\n  %s" % (
+            ", ".join(sorted(unknown)), "\n  ".join(fn.__name__ for fn in tests)))
+        sys.exit(2)
     passed = failed = 0
     for fn in tests:
         if wanted and fn.__name__ not in wanted:
