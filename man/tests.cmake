@@ -15,10 +15,11 @@ add_test(NAME man.options
 add_test(NAME man.constants
   COMMAND ${PYTHON3} ${TWS_MAN_TESTS}/constants.py ${CMAKE_SOURCE_DIR}/src/constants.h ${TWS_MANPAGE})
 
-# The ENDINGS section is the Session's table of endings (src/session.cc).
+# The ENDINGS section is the Session's table of endings (src/session.cc), one
+# row per value of the enum Ending (src/session.h).
 add_test(NAME man.endings
   COMMAND ${PYTHON3} ${TWS_MAN_TESTS}/endings.py ${CMAKE_SOURCE_DIR}/src/session.cc
-          ${CMAKE_SOURCE_DIR}/src/constants.h ${TWS_MANPAGE})
+          ${CMAKE_SOURCE_DIR}/src/constants.h ${TWS_MANPAGE} ${CMAKE_SOURCE_DIR}/src/session.h)
 
 # cmake --install into a DESTDIR: binary, nojail link, page, jail directory.
 add_test(NAME install.destdir

@@ -14,6 +14,7 @@ import pwd
 import select
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -46,20 +47,43 @@ def check(cond, what):
 
 class Run:
     """One helper process: stdin/stdout pipes as the TLS wrapper's, the
-    control pipes when asked, fake_smtpd.py (or `child`) as prog."""
+    control pipes when asked, fake_smtpd.py (or `child`) as prog.
+
+    control="ucspi" plays a UCSPI-TLS front (s6-ucspitlsd, sslserver -n;
+    tests/ucspi/README.md): SSLCTLFD, SSLREADFD, SSLWRITEFD on the numbers
+    `ucspi_fds` gives (s6-ucspitlsd 2.5.1.3's by default), the test holding
+    the front's ends: `ctl` (the control socket), `tls_in_w` and `tls_out_r`
+    (the client's cleartext once TLS is up), and `front_in`, a copy of the
+    client's descriptor (the helper's fd 0), on which the front runs the
+    handshake. ucspi_tls() moves the test's client to the TLS pipes."""
 
     def __init__(self, options=(), mode="normal", control=None, child=None, env=None,
-                 helper=None, as_user=None):
+                 helper=None, as_user=None, ucspi_fds=(3, 7, 6)):
         self.dir = tempfile.mkdtemp(prefix="tws-test-")
         self.sig_r = self.ack_w = None
+        self.ctl = self.tls_in_w = self.tls_out_r = self.front_in = None
+        self.plain_in = self.plain_out = None
         fds = {}
+        stdin = subprocess.PIPE
+        e = dict(os.environ)
         if control in ("legacy", "current"):
             self.sig_r, sig_w = os.pipe()
             fds[5] = high(sig_w)
         if control == "current":
             ack_r, self.ack_w = os.pipe()
             fds[6] = high(ack_r)
-        e = dict(os.environ)
+        if control == "ucspi":
+            ctl_fd, read_fd, write_fd = ucspi_fds
+            helper_ctl, self.ctl = socket.socketpair()
+            fds[ctl_fd] = high(helper_ctl.detach())
+            tls_r, self.tls_in_w = os.pipe()
+            fds[read_fd] = high(tls_r)
+            self.tls_out_r, tls_w = os.pipe()
+            fds[write_fd] = high(tls_w)
+            e.update({"SSLCTLFD": str(ctl_fd), "SSLREADFD": str(read_fd),
+                      "SSLWRITEFD": str(write_fd)})
+            stdin, client_w = os.pipe()
+            self.front_in = high(os.dup(stdin))
         e.update({"FAKE_MODE": mode, "FAKE_DIR": self.dir, "TCPREMOTEIP": "192.0.2.7",
                   "LOG_ID": "testid"})
         e.update(env or {})
@@ -76,11 +100,14 @@ class Run:
                 os.setgid(as_user.pw_gid)
                 os.setuid(as_user.pw_uid)
 
-        self.proc = subprocess.Popen([helper or HELPER, *options, *prog], stdin=subprocess.PIPE,
+        self.proc = subprocess.Popen([helper or HELPER, *options, *prog], stdin=stdin,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      env=e, close_fds=False, preexec_fn=place)
         for fd in fds.values():
             os.close(fd)
+        if control == "ucspi":
+            os.close(stdin)
+            self.proc.stdin = os.fdopen(client_w, "wb")
         self.out = b""
         self.broken = False
 
@@ -123,6 +150,15 @@ class Run:
         check(r.startswith(str(code).encode()), "expected %s, got %r" % (code, r[:300]))
         return r
 
+    def ucspi_tls(self):
+        """The front's TLS is up: from now on the test's client writes to
+        SSLREADFD's pipe and reads from SSLWRITEFD's (send, reply, expect);
+        the plaintext pipes stay as plain_in, plain_out."""
+        self.plain_in, self.plain_out = self.proc.stdin, self.proc.stdout
+        self.proc.stdin = os.fdopen(self.tls_in_w, "wb")
+        self.proc.stdout = os.fdopen(self.tls_out_r, "rb")
+        self.tls_in_w = self.tls_out_r = None
+
     def close_stdin(self):
         try:
             self.proc.stdin.close()
@@ -162,12 +198,13 @@ class Run:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
-        for f in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+        for f in (self.proc.stdin, self.proc.stdout, self.proc.stderr, self.plain_in,
+                  self.plain_out, self.ctl):
             try:
                 f.close()
             except Exception:
                 pass
-        for fd in (self.sig_r, self.ack_w):
+        for fd in (self.sig_r, self.ack_w, self.tls_in_w, self.tls_out_r, self.front_in):
             if fd is not None:
                 try:
                     os.close(fd)
@@ -945,6 +982,11 @@ def run_tests(tests, argv):
     global HELPER
     HELPER = os.path.abspath(argv[1])
     wanted = set(argv[2:])
+    unknown = wanted - {fn.__name__ for fn in tests}
+    if unknown:
+        print("unknown test: %s; the tests are:\n  %s" % (
+            ", ".join(sorted(unknown)), "\n  ".join(fn.__name__ for fn in tests)))
+        sys.exit(2)
     passed = failed = 0
     for fn in tests:
         if wanted and fn.__name__ not in wanted:

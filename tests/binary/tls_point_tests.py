@@ -7,7 +7,15 @@ point; the first bytes written after it are the client's first over TLS.
 
 To leave nothing to luck the helper is stopped (SIGSTOP) while the
 plaintext and the ack are written, so both are waiting at its next poll;
-other rounds write them with delays between, the helper running.
+other rounds write them with delays between, the helper running. More
+plaintext than one read takes leaves the rest in the pipe at that point:
+the helper must drain it (what the pipe holds then, and its own buffer)
+before it reads anything as TLS input.
+
+Under UCSPI-TLS the test plays the front (SSLCTLFD, SSLREADFD,
+SSLWRITEFD) and holds a copy of the client's descriptor, as the front
+does: the handshake runs there, so the helper must read nothing from it
+after STARTTLS; what it read with the STARTTLS line is discarded.
 
 usage: tls_point_tests.py HELPER [test-name ...]
 Prints one line per test and a closing "N passed, N failed" line.
@@ -15,11 +23,13 @@ Prints one line per test and a closing "N passed, N failed" line.
 import fcntl
 import os
 import random
+import select
 import signal
 import sys
 import time
 
 import helper_tests
+import processes
 from helper_tests import Failure, Run, check, read_all, registry, session
 
 TESTS, test = registry()
@@ -36,8 +46,7 @@ def wait_for_log(run, line, timeout=5):
 
 
 def child_pid(run):
-    with open("/proc/%d/task/%d/children" % (run.proc.pid, run.proc.pid)) as f:
-        return int(f.read().split()[0])
+    return processes.child_of(run.proc.pid)[0]
 
 
 F_SETPIPE_SZ = 1031
@@ -112,44 +121,150 @@ def current_large_plaintext_before_the_ack():
     one_ack_round(stop=True, delay=0, plaintext=b"NOOP evil\r\n" * 9000)
 
 
+def one_legacy_round(plaintext):
+    """STARTTLS waits behind a NOOP the child has not answered (the child
+    is stopped); `plaintext` then sits in the client pipe, the helper
+    stopped too, when the child's reply lets STARTTLS through and fd 5
+    closes: at that poll the helper reads the child's reply, then one
+    read's worth of the client pipe. It must be discarded, all of it,
+    what is left in the pipe too."""
+    run = Run(options=["-vv"], control="legacy")
+    try:
+        # Room for all the plaintext while the helper is stopped.
+        fcntl.fcntl(run.proc.stdin.fileno(), F_SETPIPE_SZ, 1 << 20)
+        session(run)
+        child = child_pid(run)
+        os.kill(child, signal.SIGSTOP)
+        run.send(b"NOOP\r\nSTARTTLS\r\n")
+        time.sleep(0.05)
+        os.kill(run.proc.pid, signal.SIGSTOP)
+        try:
+            os.kill(child, signal.SIGCONT)
+            wait_for_log(run, b"C: NOOP")
+            time.sleep(0.02)  # the child's reply to NOOP is in the pipe
+            run.send(plaintext)
+        finally:
+            os.kill(run.proc.pid, signal.SIGCONT)
+        run.expect(250)
+        data, eof = read_all(run.sig_r)
+        check(data == b"220 2.0.0 Ready to start TLS\r\n" and eof, "fd 5: %r %s" % (data, eof))
+        wait_for_log(run, b"C: RSET")
+        run.send(b"EHLO tls.test\r\n")
+        r = run.expect(250)
+        check(b"STARTTLS" not in r, "STARTTLS offered inside TLS: %r" % r)
+        run.send(b"QUIT\r\n")
+        run.expect(221)
+        check(run.wait() == 0, "exit")
+        log = run.child_log()
+        check(not any(b"evil" in l for l in log), "plaintext reached the child: %r" % log[-5:])
+        check(log[log.index(b"C: RSET"):] == [b"C: RSET", b"C: EHLO tls.test", b"C: QUIT"],
+              "child after TLS: %r" % log[-5:])
+        want = "discarded %d bytes the client sent after STARTTLS in plaintext" % len(plaintext)
+        check(want in run.stderr, "no count of %d discarded bytes: %r" % (
+            len(plaintext), [l for l in run.stderr.splitlines() if "discarded" in l][-3:]))
+    finally:
+        run.cleanup()
+
+
 @test
 def legacy_plaintext_waiting_when_fd5_closes():
-    """The legacy protocol has no ack: fd 5 closing is the point. STARTTLS
-    waits behind a NOOP the child has not answered (the child is stopped);
-    plaintext then sits in the client pipe, the helper stopped too, when
-    the child's reply lets STARTTLS through: it must be discarded."""
+    """A command's worth of plaintext: one read takes it."""
     for i in range(20):
-        run = Run(options=["-vv"], control="legacy")
+        one_legacy_round(b"MAIL FROM:<evil%d@x.test>\r\n" % i)
+
+
+@test
+def legacy_plaintext_past_one_read_when_fd5_closes():
+    """More than one read takes (64 KiB): the rest is still in the pipe
+    when fd 5 closes."""
+    for size in (70000, 300000):
+        one_legacy_round((b"NOOP evil\r\n" * (size // 11 + 1))[:size])
+
+
+# ---------------------------------------------------------------------------
+# UCSPI-TLS.
+
+UCSPI_ANSWER = b"SSL_PROTOCOL=TLSv1.3\0SSL_CIPHER=TLS_AES_128_GCM_SHA256\0SSL_TLS_SNI_SERVERNAME\0\0"
+
+
+def held(fd):
+    """What the pipe holds now (its writer still open), without blocking."""
+    os.set_blocking(fd, False)
+    data = b""
+    while True:
         try:
-            session(run)
+            chunk = os.read(fd, 65536)
+        except BlockingIOError:
+            return data
+        if not chunk:
+            return data
+        data += chunk
+
+
+def one_ucspi_round(fds, queued):
+    """STARTTLS with plaintext in the same write (the helper reads them
+    together: discarded and counted), then the first bytes of a handshake
+    written to the client's descriptor: the front's, which the helper must
+    leave where they are. `queued`: STARTTLS waits behind a NOOP the
+    stopped child has not answered, and the handshake bytes come before
+    the 220, as from a client that does not wait."""
+    run = Run(options=["-vv"], control="ucspi", ucspi_fds=fds)
+    plaintext = b"MAIL FROM:<evil@x.test>\r\nNOOP evil\r\n"
+    hello = b"\x16\x03\x01\x00\xc8" + b"NOOP evil-hello\r\n" * 4
+    try:
+        session(run)
+        if queued:
             child = child_pid(run)
             os.kill(child, signal.SIGSTOP)
-            run.send(b"NOOP\r\nSTARTTLS\r\n")
+            run.send(b"NOOP\r\nSTARTTLS\r\n" + plaintext)
             time.sleep(0.05)
-            os.kill(run.proc.pid, signal.SIGSTOP)
-            try:
-                os.kill(child, signal.SIGCONT)
-                time.sleep(0.05)  # the child's reply to NOOP is in the pipe
-                run.send(b"MAIL FROM:<evil%d@x.test>\r\n" % i)
-            finally:
-                os.kill(run.proc.pid, signal.SIGCONT)
+            run.send(hello)
+            time.sleep(0.1)  # a helper reading fd 0 after STARTTLS does it now
+            os.kill(child, signal.SIGCONT)
             run.expect(250)
-            data, eof = read_all(run.sig_r)
-            check(data == b"220 2.0.0 Ready to start TLS\r\n" and eof, "fd 5: %r %s" % (data, eof))
-            wait_for_log(run, b"C: RSET")
-            run.send(b"EHLO tls.test\r\n")
-            run.expect(250)
-            run.send(b"QUIT\r\n")
-            run.expect(221)
-            check(run.wait() == 0, "exit")
-            log = run.child_log()
-            check(not any(b"evil" in l for l in log), "plaintext reached the child: %r" % log)
-            check(log[log.index(b"C: RSET"):] == [b"C: RSET", b"C: EHLO tls.test", b"C: QUIT"],
-                  "child after TLS: %r" % log)
-            check("discarded %d bytes" % len(b"MAIL FROM:<evil%d@x.test>\r\n" % i) in run.stderr,
-                  "discard not counted: %r" % run.stderr)
-        finally:
-            run.cleanup()
+        else:
+            run.send(b"STARTTLS\r\n" + plaintext)
+        run.expect(220)
+        r, _, _ = select.select([run.ctl], [], [], 5)
+        command = run.ctl.recv(16) if r else b""
+        check(command == b"Y", "SSLCTLFD: %r, expected Y" % command)
+        if not queued:
+            run.send(hello)
+            time.sleep(0.1)  # a helper reading fd 0 after STARTTLS does it now
+        run.ctl.sendall(UCSPI_ANSWER)
+        run.ucspi_tls()
+        wait_for_log(run, b"C: RSET")
+        run.send(b"EHLO tls.test\r\n")
+        r = run.expect(250)
+        check(b"STARTTLS" not in r, "STARTTLS offered inside TLS: %r" % r)
+        run.send(b"QUIT\r\n")
+        run.expect(221)
+        check(run.wait() == 0, "exit")
+        front = held(run.front_in)
+        check(front == hello, "the client's descriptor holds %r for the front's handshake, "
+              "expected %r" % (front, hello))
+        after, eof = read_all(run.plain_out.fileno(), timeout=1)
+        check(after == b"" and eof, "on the plaintext side after the 220: %r (closed: %s)"
+              % (after, eof))
+        log = run.child_log()
+        check(not any(b"evil" in l for l in log), "plaintext reached the child: %r" % log)
+        check(log[log.index(b"C: RSET"):] == [b"C: RSET", b"C: EHLO tls.test", b"C: QUIT"],
+              "child after TLS: %r" % log)
+        want = "discarded %d bytes the client sent after STARTTLS in plaintext" % len(plaintext)
+        check(want in run.stderr, "no count of %d discarded bytes: %r" % (len(plaintext), run.stderr))
+        check("TLS started: TLSv1.3/TLS_AES_128_GCM_SHA256" in run.stderr,
+              "the negotiated TLS not logged: %r" % run.stderr)
+    finally:
+        run.cleanup()
+
+
+@test
+def ucspi_nothing_read_from_the_client_after_starttls():
+    """Each front's descriptor numbers (s6-ucspitlsd 2.5.1.3, later s6,
+    sslserver -n); STARTTLS answered at once or queued behind a NOOP."""
+    for fds in ((3, 7, 6), (7, 4, 5), (9, 3, 7)):
+        for queued in (False, True):
+            one_ucspi_round(fds, queued)
 
 
 if __name__ == "__main__":

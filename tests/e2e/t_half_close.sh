@@ -53,7 +53,7 @@ EOF
 
 # one_message WHAT TOKEN WANT250: the dialogue, then the checks on exim's side.
 one_message() {
-  local what=$1 token=$2 want=$3 mark arrivals copies
+  local what=$1 token=$2 want=$3 mark arrivals copies line id
   mark=$(exim_log_mark)
   run_py "$what: the dialogue" TOKEN="$token" WANT_250="$want" TLS="${TLS:-1}" \
     TRANSCRIPT="$E2E_TMP/client-$token.txt" <<<"$DIALOGUE"
@@ -66,12 +66,16 @@ one_message() {
   sleep 1
   arrivals=$(exim_log_since "$mark" | grep -c "<= half-$token@example.com")
   check "$what: exactly one arrival in exim's mainlog (saw $arrivals)" [ "$arrivals" -eq 1 ]
-  copies=$(grep -rl "body $token" "$E2E_MAILDIR" 2>/dev/null | wc -l)
+  copies=$(grep -rlF "body $token" "$E2E_MAILDIR" 2>/dev/null | grep -vxF "${E2E_DELIVERED:-/}" | wc -l)
   check "$what: no second copy in the maildir (saw $copies more)" [ "$copies" -eq 0 ]
-  check "$what: the helper logged the transaction with exim's 250" \
-    grep -qE "mail from=<half-$token@example.com> .*reply=250 " "$E2E_TMP/pipeline.log"
-  check "$what: the helper logged the half-close" \
-    grep -q "client closed its side without QUIT" "$E2E_TMP/pipeline.log"
+  # Both stages write to one log: the half-close line must be this
+  # session's, the one that logged this token's transaction ([ID] ends
+  # every line of a session).
+  line=$(grep -E "mail from=<half-$token@example.com> .*reply=250 " "$E2E_TMP/pipeline.log")
+  check "$what: the helper logged the transaction with exim's 250" [ -n "$line" ]
+  id=$(sed -n 's/.* \[\([^] ]*\)\]$/\1/p' <<<"$line" | head -n 1)
+  check "$what: the helper logged the half-close in the same session [${id:-no id}]" \
+    grep -qF "client closed its side without QUIT: every reply owed was relayed [${id:-no id}]" "$E2E_TMP/pipeline.log"
 }
 
 # ---- 1: no TLS front: the 250 reaches the half-closed client -----------------

@@ -54,7 +54,9 @@ import traceback
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "binary"))
 import helper_tests  # noqa: E402
+import processes  # noqa: E402
 from helper_tests import FAKE, PYTHON, Failure, Run, check, read_all  # noqa: E402
+from processes import gone_within, start_time  # noqa: E402
 
 T = 2                # -T of every cell
 SLACK = 1.5          # how much later than -T the helper may end
@@ -127,42 +129,12 @@ class PolicyServer:
 # ---------------------------------------------------------------------------
 # Processes.
 
-def proc_start(pid):
-    """The start time of pid (field 22 of its stat), None when it is gone
-    or a zombie: with the start time a recycled pid is not mistaken for
-    the child."""
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-    except (FileNotFoundError, ProcessLookupError):
-        return None
-    if fields[0] in ("Z", "X"):
-        return None
-    return fields[19]
-
-
 def child_of(run, timeout=5):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            with open("/proc/%d/task/%d/children" % (run.proc.pid, run.proc.pid)) as f:
-                kids = f.read().split()
-            if kids:
-                pid = int(kids[0])
-                return pid, proc_start(pid)
-        except FileNotFoundError:
-            break
-        time.sleep(0.01)
-    raise Failure("the helper has no child")
-
-
-def gone_within(pid, start, seconds):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        if proc_start(pid) != start:
-            return True
-        time.sleep(0.02)
-    return proc_start(pid) != start
+    """The helper's child: (pid, start time)."""
+    try:
+        return processes.child_of(run.proc.pid, timeout)
+    except processes.NoChild as e:
+        raise Failure("the helper has no child: %s" % e)
 
 
 # ---------------------------------------------------------------------------
@@ -321,7 +293,7 @@ class Cell:
     def cleanup(self):
         if self.policy:
             self.policy.kill()
-        if proc_start(self.child_pid) == self.child_start:
+        if start_time(self.child_pid) == self.child_start:
             os.kill(self.child_pid, signal.SIGKILL)
         self.run.cleanup()
 
@@ -362,16 +334,9 @@ def expected(phase, party):
     raise Failure("no such party")
 
 
-# Cells where the helper, today, logs another ending than the man page
-# gives (the status and the client's reply are as the man page says): the
-# cell passes and its line says so, until the helper is fixed.
-#
-# greylist -C x child: the child dies while the helper waits for the
-# greylist server; when the lookup fails (-T later) the RCPT goes to the
-# dead child, the write fails, and the child's reply timer, last set
-# before the lookup, has expired already: the helper ends on it without
-# polling once, so it never reads the child's EOF.
 def run_cell(phase, party):
+    """One cell: the session driven to `phase`, `party` killed, then every
+    check against expected(); returns the line that says what happened."""
     status, log, reply, stored = expected(phase, party)
     cell = Cell(phase, party)
     run = cell.run
@@ -470,6 +435,11 @@ def main(argv):
         sys.exit(2)
     helper_tests.HELPER = os.path.abspath(argv[1])
     wanted = set(argv[2:])
+    unknown = wanted - {"%s x %s" % cell for cell in cells()}
+    if unknown:
+        print("unknown cell: %s; the cells are:\n  %s" % (
+            ", ".join(sorted(unknown)), "\n  ".join("%s x %s" % cell for cell in cells())))
+        sys.exit(2)
     passed = failed = 0
     t_all = time.time()
     for phase, party in cells():

@@ -14,11 +14,14 @@
 #  3. dpkg --purge: the diversions are gone, the stock helper is back and
 #     delivers a mail through the same pipeline.
 #  4. The reverse order: tlswrapper's files unpacked after ours (from its
-#     .deb in apt's cache, no network) land at the diverted names; ours purged, the stock ones are back. By default
-#     tlswrapper is reinstalled over ours; TWS_PACKAGE_REVERSE=full removes
-#     it first, installs ours, then installs it again (tlswrapper and the
-#     jail directory are missing for a few seconds: not while anything else
-#     on the machine uses them); TWS_PACKAGE_REVERSE=0 leaves this out.
+#     .deb in apt's cache, no network) land at the diverted names; ours
+#     purged, the stock ones are back. By default tlswrapper is reinstalled
+#     over ours; TWS_PACKAGE_REVERSE=full removes it first, installs ours,
+#     then installs it again (tlswrapper and the jail directory are missing
+#     for a few seconds: not while anything else on the machine uses them).
+#     Without the installed tlswrapper's .deb in apt's cache (scripts/deps.sh
+#     puts it there) this part fails, unless TWS_PACKAGE_REVERSE=0 asks to
+#     leave it out.
 #
 # The machine is left as found: a trap purges our package, removes a
 # diversion left behind and reinstalls tlswrapper on any exit, and the
@@ -30,12 +33,21 @@
 # Exit 77 (skipped) when it cannot run here: not root, no
 # dpkg-buildpackage/debhelper/lintian (scripts/deps.sh installs them), no
 # tlswrapper installed, or tlswrapper-smtp already installed (an admin's
-# install is not touched).
+# install is not touched). With TWS_PACKAGE_REQUIRED=1 (scripts/test.sh
+# sets it) that is a failure instead: exit 1.
 # Usage: deb.sh SOURCE-DIR
 src=${1:?usage: deb.sh SOURCE-DIR}
 src=$(cd "$src" && pwd) || exit 2
 
-skip() { echo "package.deb: SKIP: $*"; exit 77; }
+skip() {
+  if [ "${TWS_PACKAGE_REQUIRED:-0}" = 1 ]; then
+    echo "not ok - package.deb cannot run here (TWS_PACKAGE_REQUIRED=1): $*"
+    echo "package.deb: FAIL"
+    exit 1
+  fi
+  echo "package.deb: SKIP: $*"
+  exit 77
+}
 [ "$(id -u)" -eq 0 ] || skip "not root (it installs and removes packages)"
 for c in dpkg-buildpackage dh lintian dpkg-divert; do
   command -v "$c" >/dev/null 2>&1 || skip "no $c (scripts/deps.sh installs debhelper, dpkg-dev, lintian)"
@@ -278,8 +290,9 @@ reverse=${TWS_PACKAGE_REVERSE:-reinstall}
 if [ "$reverse" = 0 ]; then
   e2e_log "reverse order left out (TWS_PACKAGE_REVERSE=0)"
 elif [ -z "$stockdeb" ]; then
-  e2e_log "reverse order left out: the installed tlswrapper's .deb is not in apt's cache" \
-    "(apt-get install --reinstall --download-only tlswrapper, or scripts/deps.sh, puts it there)"
+  fail "reverse order: the installed tlswrapper's .deb is not in apt's cache" \
+    "(apt-get install --reinstall --download-only tlswrapper, or scripts/deps.sh, puts it there;" \
+    "TWS_PACKAGE_REVERSE=0 leaves this part out)"
 else
   if [ "$reverse" = full ]; then
     # tlswrapper absent for a few seconds, and with it the jail directory:
