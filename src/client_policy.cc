@@ -26,7 +26,7 @@ bool read_switch(std::string_view value, std::optional<bool>* out, bool stricter
 }
 
 constexpr ClientVariable kVariables[] = {
-    {"RELAYCLIENT", "set, any value",
+    {"RELAYCLIENT", "trusted: not greylisted", "set, any value",
      "a client the admin trusts (qmail-smtpd's relay permission, whose value qmail appends to "
      "recipients): it is not greylisted",
      "",
@@ -34,7 +34,7 @@ constexpr ClientVariable kVariables[] = {
        p->trusted = true;
        return true;
      }},
-    {"NOTLS", "set (empty or 1)",
+    {"NOTLS", "no STARTTLS", "set (empty or 1)",
      "no STARTTLS for this client (the name dotls reads): the session runs as if no TLS front "
      "were there",
      "set, as dotls reads any value",
@@ -44,16 +44,16 @@ constexpr ClientVariable kVariables[] = {
        p->no_tls = true;
        return v.empty() || v == "1";
      }},
-    {"REQUIRETLS", "empty or 1: on; 0: off",
+    {"REQUIRETLS", "TLS required (-s)", "empty or 1: on; 0: off",
      "TLS required (-s) for this client, or not (the name qmail-smtpd's STARTTLS patches read)",
      "on",
      [](std::string_view v, ClientPolicy* p) { return read_switch(v, &p->tls_required, true); }},
-    {"FORCETLS", "empty or 1: on; 0: off",
+    {"FORCETLS", "AUTH only inside TLS (-a)", "empty or 1: on; 0: off",
      "AUTH only inside TLS (-a) for this client, or not (the qmail-tls force-tls patch's name: "
      "FORCETLS=0 allows AUTH without TLS)",
      "on",
      [](std::string_view v, ClientPolicy* p) { return read_switch(v, &p->auth_needs_tls, true); }},
-    {"GREYLIST", "empty or 1: on; 0: off",
+    {"GREYLIST", "greylisting (-g)", "empty or 1: on; 0: off",
      "greylisting (-g) for this client, or not; it wins over RELAYCLIENT", "on",
      [](std::string_view v, ClientPolicy* p) { return read_switch(v, &p->greylist, true); }},
 };

@@ -33,6 +33,7 @@ struct ClientPolicy {
 // (the stricter one).
 struct ClientVariable {
   std::string_view name;
+  std::string_view what;  // in a few words, for -h
   std::string_view values;
   std::string_view meaning;
   std::string_view otherwise;
