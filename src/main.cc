@@ -87,8 +87,9 @@ int main(int argc, char** argv) {
                        "per-client variables (tcprules; man tlswrapper-smtp, "
                        "ENVIRONMENT):\n";
     for (const ClientVariable& v : kClientVariables)
-      help += "  " + std::string(v.name) + std::string(14 - v.name.size(), ' ') +
-              std::string(v.what) + "; " + std::string(v.values) + "\n";
+      help += "  " + std::string(v.name) +
+              std::string(v.name.size() < 14 ? 14 - v.name.size() : 1, ' ') + std::string(v.what) +
+              "; " + std::string(v.values) + "\n";
     return write_all(1, help, 1000) ? 0 : kExitTemporary;
   }
   log.configure(opt.verbosity, client_address(), log.id());
