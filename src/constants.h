@@ -12,7 +12,7 @@ namespace tws {
 // ---- limits ---------------------------------------------------------------
 
 // Longest client command line, terminator (CRLF or LF) excluded. Longer
-// lines get kReplyLineTooLong and are dropped up to their LF.
+// lines get reply::kLineTooLong and are dropped up to their LF.
 inline constexpr std::size_t kMaxCommandLine = 4096;
 
 // Longest child reply line, terminator excluded. Replies are relayed line by
@@ -84,6 +84,8 @@ inline constexpr std::string_view kBdatClosing =
     "421 4.5.0 Cannot resynchronise after bad BDAT, closing connection\r\n";
 inline constexpr std::string_view kServerBroken =
     "421 4.3.0 Mail server error, closing connection\r\n";
+inline constexpr std::string_view kLocalError =
+    "421 4.3.0 Local error in processing, closing connection\r\n";
 inline constexpr std::string_view kTimeout = "421 4.4.2 Timeout, closing connection\r\n";
 inline constexpr std::string_view kStopping =
     "421 4.3.2 System shutting down, closing connection\r\n";

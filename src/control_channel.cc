@@ -37,18 +37,27 @@ Fd take(int fd) {
 
 void ControlChannel::detect(const char* ssl_ctl_fd, const char* ssl_read_fd,
                             const char* ssl_write_fd) {
+  // Every descriptor here is inherited: how each is used is looked up
+  // now, before the jail, and none of their flags is ever changed.
+  client_in_ = shared_access(0);
+  client_out_ = shared_access(1);
   int ctl = descriptor(ssl_ctl_fd), in = descriptor(ssl_read_fd), out = descriptor(ssl_write_fd);
   if (is_open(ctl) && is_open(in) && is_open(out) && ctl != in && ctl != out && in != out) {
     protocol_ = ControlProtocol::Ucspi;
     signal_ = take(ctl);
+    signal_access_ = shared_access(ctl);
     tls_in_ = take(in);
+    tls_in_access_ = shared_access(in);
     tls_out_ = take(out);
-    fcntl(ctl, F_SETFL, fcntl(ctl, F_GETFL) | O_NONBLOCK);
+    tls_out_access_ = shared_access(out);
     return;
   }
   bool five = is_open(kControlSignalFd);
   bool six = is_open(kControlAckFd);
-  if (five) signal_ = take(kControlSignalFd);
+  if (five) {
+    signal_ = take(kControlSignalFd);
+    signal_access_ = shared_access(kControlSignalFd);
+  }
   if (five && six) {
     ack_ = take(kControlAckFd);
     protocol_ = ControlProtocol::Current;
@@ -60,18 +69,11 @@ void ControlChannel::detect(const char* ssl_ctl_fd, const char* ssl_read_fd,
 }
 
 std::string ControlChannel::describe() const {
-  switch (protocol_) {
-    case ControlProtocol::Ucspi:
-      return "TLS front: UCSPI-TLS (SSLCTLFD " + std::to_string(signal_.get()) + ", SSLREADFD " +
-             std::to_string(tls_in_.get()) + ", SSLWRITEFD " + std::to_string(tls_out_.get()) + ")";
-    case ControlProtocol::Current:
-      return "TLS front: tlswrapper, current protocol (fd 5 signal, fd 6 ack)";
-    case ControlProtocol::Legacy:
-      return "TLS front: tlswrapper, legacy protocol (fd 5)";
-    case ControlProtocol::None:
-      break;
-  }
-  return "TLS front: none (STARTTLS not offered)";
+  std::string out = "TLS front: " + std::string(front().name);
+  if (tls_in_.valid())  // descriptors named by the environment: say which
+    out += " (SSLCTLFD " + std::to_string(signal_.get()) + ", SSLREADFD " +
+           std::to_string(tls_in_.get()) + ", SSLWRITEFD " + std::to_string(tls_out_.get()) + ")";
+  return out;
 }
 
 bool ControlChannel::owns(int fd) const {
@@ -80,27 +82,39 @@ bool ControlChannel::owns(int fd) const {
 }
 
 bool ControlChannel::write_signal(std::string_view bytes, int timeout_ms) {
-  return signal_.valid() && write_all(signal_.get(), bytes, timeout_ms);
+  return signal_.valid() && write_all(signal_.get(), signal_access_, bytes, timeout_ms);
 }
 
 ControlChannel::Outcome ControlChannel::read_outcome(std::string* negotiated, std::string* why) {
-  if (protocol_ == ControlProtocol::Current) {
-    unsigned char byte = 1;
-    ssize_t r;
-    do r = ::read(ack_.get(), &byte, 1);
-    while (r < 0 && errno == EINTR);
-    if (r < 0 && errno == EAGAIN) return Outcome::Pending;
-    ack_.reset();
-    if (r == 1 && byte == 0) return Outcome::Ready;
-    *why = r == 1 ? "TLS wrapper sent a wrong ack byte" : "TLS wrapper closed the ack channel";
-    return Outcome::Failed;
+  switch (front().answer) {
+    case FrontAnswer::AckByte:
+      return read_ack_byte(why);
+    case FrontAnswer::Entries:
+      return read_entries(negotiated, why);
+    case FrontAnswer::None:
+      break;
   }
-  // UCSPI-TLS: read to the end of the answer (the double NUL), not to
-  // EOF: sslserver keeps the socket open.
+  *why = "this TLS front sends no answer";
+  return Outcome::Failed;
+}
+
+// tlswrapper's current protocol: one byte 0x00 on fd 6.
+ControlChannel::Outcome ControlChannel::read_ack_byte(std::string* why) {
+  unsigned char byte = 1;
+  ssize_t r = read_some(ack_.get(), Access::Shared, reinterpret_cast<char*>(&byte), 1);
+  if (r < 0 && errno == EAGAIN) return Outcome::Pending;
+  ack_.reset();
+  if (r == 1 && byte == 0) return Outcome::Ready;
+  *why = r == 1 ? "TLS wrapper sent a wrong ack byte" : "TLS wrapper closed the ack channel";
+  return Outcome::Failed;
+}
+
+// UCSPI-TLS: read to the end of the answer (the double NUL), not to EOF:
+// sslserver keeps the socket open.
+ControlChannel::Outcome ControlChannel::read_entries(std::string* negotiated, std::string* why) {
   char buf[4096];
   for (;;) {
-    ssize_t r = ::read(signal_.get(), buf, sizeof buf);
-    if (r < 0 && errno == EINTR) continue;
+    ssize_t r = read_some(signal_.get(), signal_access_, buf, sizeof buf);
     if (r < 0 && errno == EAGAIN) return Outcome::Pending;
     if (r <= 0) {
       // s6: a failed handshake closes the socket with nothing written.
@@ -122,6 +136,8 @@ ControlChannel::Outcome ControlChannel::read_outcome(std::string* negotiated, st
 bool ControlChannel::move_client_to_tls() {
   if (!tls_in_.valid() || !tls_out_.valid()) return false;
   if (dup2(tls_in_.get(), 0) < 0 || dup2(tls_out_.get(), 1) < 0) return false;
+  client_in_ = tls_in_access_;
+  client_out_ = tls_out_access_;
   tls_in_.reset();
   tls_out_.reset();
   return true;

@@ -10,8 +10,8 @@
 //     ack on fd 6);
 //   fd 5 alone: tlswrapper's legacy protocol (the 220 line on fd 5, close);
 //   nothing: no STARTTLS.
-// The relay drives it the same way for every front; only what it says
-// differs.
+// What differs between the fronts is one row of kTlsFronts (tls_front.h),
+// which this class reads; the relay asks it and never names a front.
 #pragma once
 
 #include <string>
@@ -19,11 +19,20 @@
 
 #include "action.h"
 #include "fd.h"
+#include "io.h"
+#include "tls_front.h"
 
 namespace tws {
 
 inline constexpr int kControlSignalFd = 5;
 inline constexpr int kControlAckFd = 6;
+
+// A descriptor of the client's and how it may be used (io.h: inherited
+// descriptors are shared, never changed).
+struct Endpoint {
+  int fd;
+  Access access;
+};
 
 class ControlChannel {
  public:
@@ -32,6 +41,7 @@ class ControlChannel {
   // the child never gets them). Descriptors of no front are left alone.
   void detect(const char* ssl_ctl_fd, const char* ssl_read_fd, const char* ssl_write_fd);
   ControlProtocol protocol() const { return protocol_; }
+  const TlsFront& front() const { return tls_front(protocol_); }
   // One line for the log: the front and its descriptors.
   std::string describe() const;
   // Whether fd is one of the front's (kept when stray descriptors go).
@@ -39,8 +49,11 @@ class ControlChannel {
 
   // Reports the front going away before STARTTLS (poll for no events).
   int signal_fd() const { return signal_.get(); }
+  // Whether the front answers a start; if not, closing the signal
+  // descriptor is the point where TLS starts.
+  bool answers_start() const { return front().answer != FrontAnswer::None; }
   // Readable when the front answers a start: fd 6, or the control socket.
-  int ack_fd() const { return protocol_ == ControlProtocol::Ucspi ? signal_.get() : ack_.get(); }
+  int answer_fd() const { return ack_.valid() ? ack_.get() : signal_.get(); }
   // Writes all of `bytes` to fd 5 (or the control socket), waiting at most timeout_ms.
   bool write_signal(std::string_view bytes, int timeout_ms);
   void close_signal() { signal_.reset(); }
@@ -49,21 +62,31 @@ class ControlChannel {
   enum class Outcome { Pending, Ready, Failed };
   Outcome read_outcome(std::string* negotiated, std::string* why);
 
-  // UCSPI-TLS runs the handshake on the client's own descriptors: after
-  // STARTTLS they must not be read, and once TLS is up the client is
-  // SSLREADFD and SSLWRITEFD.
-  bool handshake_on_client_fds() const { return protocol_ == ControlProtocol::Ucspi; }
+  // The handshake runs on the client's own descriptors: after STARTTLS
+  // they must not be read, and once TLS is up the client is SSLREADFD and
+  // SSLWRITEFD.
+  bool handshake_on_client_fds() const { return front().handshake_on_client_fds; }
   // Moves SSLREADFD and SSLWRITEFD onto fds 0 and 1: the socket's copies
   // go, so nothing can bypass TLS, and the relay reads and writes 0 and 1
   // as before. False where there is nothing to move.
   bool move_client_to_tls();
+  // Where the client's bytes come from and go to now (fd 0 and fd 1).
+  Endpoint client_input() const { return {0, client_in_}; }
+  Endpoint client_output() const { return {1, client_out_}; }
 
  private:
+  Outcome read_ack_byte(std::string* why);
+  Outcome read_entries(std::string* negotiated, std::string* why);
+
   ControlProtocol protocol_ = ControlProtocol::None;
   Fd signal_;            // fd 5, or the UCSPI-TLS control socket (never closed before the end)
   Fd ack_;               // fd 6
   Fd tls_in_, tls_out_;  // SSLREADFD, SSLWRITEFD
   std::string answer_;   // the UCSPI-TLS answer so far
+  // How each is used: all are inherited, so shared with the front.
+  Access signal_access_ = Access::Shared;
+  Access client_in_ = Access::Shared, client_out_ = Access::Shared;
+  Access tls_in_access_ = Access::Shared, tls_out_access_ = Access::Shared;
 };
 
 // "TLSv1.3/TLS_AES_256_GCM_SHA384" from a UCSPI-TLS answer (entries

@@ -2,8 +2,11 @@
 #include "io.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,9 +29,29 @@ bool wait_for(int fd, short events, std::int64_t until) {
   }
 }
 
-ssize_t write_some(int fd, std::string_view bytes) {
+Access shared_access(int fd) {
+  struct stat st;
+  return fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode) ? Access::SharedSocket : Access::Shared;
+}
+
+ssize_t read_some(int fd, Access access, char* buf, std::size_t size) {
   for (;;) {
-    ssize_t w = ::write(fd, bytes.data(), bytes.size());
+    ssize_t r = access == Access::SharedSocket ? ::recv(fd, buf, size, MSG_DONTWAIT)
+                                               : ::read(fd, buf, size);
+    if (r >= 0 || errno != EINTR) return r;
+  }
+}
+
+ssize_t write_some(int fd, Access access, std::string_view bytes) {
+  if (access == Access::Shared) {
+    struct pollfd p = {fd, POLLOUT, 0};
+    if (poll(&p, 1, 0) == 0) return 0;
+    if (bytes.size() > PIPE_BUF) bytes = bytes.substr(0, PIPE_BUF);
+  }
+  for (;;) {
+    ssize_t w = access == Access::SharedSocket
+                    ? ::send(fd, bytes.data(), bytes.size(), MSG_DONTWAIT | MSG_NOSIGNAL)
+                    : ::write(fd, bytes.data(), bytes.size());
     if (w >= 0) return w;
     if (errno == EINTR) continue;
     if (errno == EAGAIN) return 0;
@@ -36,10 +59,10 @@ ssize_t write_some(int fd, std::string_view bytes) {
   }
 }
 
-bool write_all(int fd, std::string_view bytes, int timeout_ms) {
+bool write_all(int fd, Access access, std::string_view bytes, int timeout_ms) {
   const std::int64_t until = now_ms() + timeout_ms;
   while (!bytes.empty()) {
-    ssize_t w = write_some(fd, bytes);
+    ssize_t w = write_some(fd, access, bytes);
     if (w < 0) return false;
     if (w == 0 && !wait_for(fd, POLLOUT, until)) return false;
     bytes.remove_prefix(static_cast<std::size_t>(w));

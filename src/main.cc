@@ -79,7 +79,7 @@ int main(int argc, char** argv) {
   log.configure(1, client_address(), session_id_from_environment());
   if (!parse_options(argc, argv, &opt, &err)) {
     // A usage error is the caller's, not a session's: one plain line.
-    write_all(2, "tlswrapper-smtp: " + err + "; usage: " + kUsage + "\n", 1000);
+    write_all(2, shared_access(2), "tlswrapper-smtp: " + err + "; usage: " + kUsage + "\n", 1000);
     return kExitUsage;
   }
   if (opt.help) {
@@ -90,7 +90,7 @@ int main(int argc, char** argv) {
       help += "  " + std::string(v.name) +
               std::string(v.name.size() < 14 ? 14 - v.name.size() : 1, ' ') + std::string(v.what) +
               "; " + std::string(v.values) + "\n";
-    return write_all(1, help, 1000) ? 0 : kExitTemporary;
+    return write_all(1, shared_access(1), help, 1000) ? 0 : kExitTemporary;
   }
   log.configure(opt.verbosity, client_address(), log.id());
 
@@ -163,7 +163,7 @@ int main(int argc, char** argv) {
     }
     if (!policy_of_client.greylist) {
       log.write(LogLevel::Debug, "this client is not greylisted: no greylist server");
-    } else if (!policy.resolve(host, port, opt.io_timeout * 1000, &err)) {
+    } else if (!policy.resolve(host, port, &err)) {
       log.write(LogLevel::Warning, err);
     } else if (!policy.connect_now(&err)) {
       log.write(LogLevel::Warning, err + " (tried again at the first recipient)");

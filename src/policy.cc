@@ -9,9 +9,13 @@ namespace tws {
 
 namespace {
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
 
-char upper(char c) { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c; }
+char upper(char c) {
+  return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c;
+}
 
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -23,7 +27,8 @@ bool iequals(std::string_view a, std::string_view b) {
 bool valid_address(std::string_view a) {
   if (a.empty() || a.size() > 64) return false;
   for (char c : a)
-    if (!(is_digit(c) || (upper(c) >= 'A' && upper(c) <= 'F') || c == '.' || c == ':')) return false;
+    if (!(is_digit(c) || (upper(c) >= 'A' && upper(c) <= 'F') || c == '.' || c == ':'))
+      return false;
   return true;
 }
 
@@ -135,9 +140,9 @@ PolicyVerdict decode_policy_action(std::string_view action) {
   std::string_view word = action.substr(0, sp);
   std::string_view text = sp == std::string_view::npos ? std::string_view{} : action.substr(sp + 1);
   PolicyVerdict v;
-  static constexpr std::string_view kPass[] = {"DUNNO",    "OK",  "PREPEND", "WARN",
-                                               "INFO",     "FILTER", "REDIRECT", "BCC",
-                                               "HOLD",     "DISCARD", "DEFER_IF_REJECT"};
+  static constexpr std::string_view kPass[] = {"DUNNO", "OK",      "PREPEND",        "WARN",
+                                               "INFO",  "FILTER",  "REDIRECT",       "BCC",
+                                               "HOLD",  "DISCARD", "DEFER_IF_REJECT"};
   for (std::string_view p : kPass)
     if (iequals(word, p)) {
       v.kind = PolicyVerdict::Kind::Pass;

@@ -5,7 +5,6 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -39,9 +38,7 @@ bool parse_host_port(std::string_view text, std::string* host, std::string* port
   return n >= 1 && n <= 65535;
 }
 
-bool PolicyClient::resolve(const std::string& host, const std::string& port, int timeout_ms,
-                           std::string* err) {
-  timeout_ms_ = timeout_ms;
+bool PolicyClient::resolve(const std::string& host, const std::string& port, std::string* err) {
   struct addrinfo hints {};
   hints.ai_socktype = SOCK_STREAM;
   hints.ai_flags = AI_NUMERICSERV;
@@ -63,102 +60,172 @@ bool PolicyClient::resolve(const std::string& host, const std::string& port, int
   return true;
 }
 
-bool PolicyClient::connect_socket(std::string* err) {
+// Connects (again) the one socket; true when connected or under way
+// (state_ Connecting).
+bool PolicyClient::begin_connect(std::string* why) {
   // Dissolve any earlier association; the same descriptor connects again.
   struct sockaddr unspec {};
   unspec.sa_family = AF_UNSPEC;
   ::connect(sock_.get(), &unspec, sizeof unspec);
   connected_ = false;
-  int rc = ::connect(sock_.get(), reinterpret_cast<const sockaddr*>(&addr_), addr_len_);
-  if (rc != 0 && errno == EINPROGRESS) {
-    if (!wait_for(sock_.get(), POLLOUT, now_ms() + timeout_ms_)) {
-      given_up_ = true;
-      *err = "connecting to the greylist server timed out: not tried again in this session";
-      return false;
-    }
-    int e = 0;
-    socklen_t len = sizeof e;
-    getsockopt(sock_.get(), SOL_SOCKET, SO_ERROR, &e, &len);
-    errno = e;
-    rc = e == 0 ? 0 : -1;
+  if (::connect(sock_.get(), reinterpret_cast<const sockaddr*>(&addr_), addr_len_) == 0) {
+    connected_ = true;
+    return true;
   }
-  if (rc != 0) {
-    *err = std::string("cannot connect to the greylist server: ") + std::strerror(errno);
-    return false;
+  if (errno == EINPROGRESS) {
+    state_ = State::Connecting;
+    return true;
   }
-  connected_ = true;
-  return true;
+  *why = std::string("cannot connect to the greylist server: ") + std::strerror(errno);
+  return false;
 }
 
 bool PolicyClient::connect_now(std::string* err) {
-  return connect_socket(err);
+  return begin_connect(err);
 }
 
-PolicyClient::Read PolicyClient::read_answer(PolicyVerdict* v, bool* got_bytes, std::string* why) {
-  PolicyAnswerReader reader;
-  std::int64_t until = now_ms() + timeout_ms_;
-  char buf[1024];
-  *got_bytes = false;
-  for (;;) {
-    ssize_t r = ::read(sock_.get(), buf, sizeof buf);
-    if (r > 0) {
-      *got_bytes = true;
-      std::size_t used = 0;
-      auto status = reader.feed(std::string_view(buf, static_cast<std::size_t>(r)), &used);
-      if (status == PolicyAnswerReader::Status::Done) {
-        *v = reader.verdict();
-        if (v->kind == PolicyVerdict::Kind::Failure)
-          *why = "unreadable answer from the greylist server";
-        if (used != static_cast<std::size_t>(r)) {
-          *why = "greylist server sent more than one answer";
-          v->kind = PolicyVerdict::Kind::Failure;
-          return Read::Failed;  // out of step: this connection is not trusted again
-        }
-        return Read::Done;
-      }
-      if (status == PolicyAnswerReader::Status::Invalid) {
-        *why = "greylist answer too large";
-        return Read::Failed;
-      }
-      continue;
-    }
-    if (r == 0) {
-      *why = "greylist server closed the connection";
-      return Read::Closed;
-    }
-    if (errno == EINTR) continue;
-    if (errno == EAGAIN) {
-      if (wait_for(sock_.get(), POLLIN, until)) continue;
-      given_up_ = true;
-      *why = "greylist server did not answer in time: not asked again in this session";
-      return Read::Failed;
-    }
-    *why = std::string("greylist server: ") + std::strerror(errno);
-    return Read::Closed;
+short PolicyClient::events() const {
+  switch (state_) {
+    case State::Connecting:
+    case State::Sending:
+      return POLLOUT;
+    case State::Reading:
+      return POLLIN;
+    case State::Idle:
+      break;
   }
+  return 0;
 }
 
-PolicyVerdict PolicyClient::ask(std::string_view request, std::string* why) {
+bool PolicyClient::start(std::string_view request, PolicyVerdict* v, std::string* why) {
   if (!sock_.valid() || given_up_) {
     *why = given_up_ ? "greylist server given up for this session" : "no greylist server";
-    return PolicyVerdict{};
+    return fail(v);
   }
-  // A kept connection may have been closed by the server since the last
-  // request (idle close, restart): then connect again and ask once more.
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    const bool reused = connected_;
-    if (!connected_ && !connect_socket(why)) return PolicyVerdict{};
-    PolicyVerdict v;
-    bool got_bytes = false;
-    Read r = write_all(sock_.get(), request, timeout_ms_) ? read_answer(&v, &got_bytes, why)
-                                                          : Read::Closed;
-    if (r == Read::Done) return v;
-    connected_ = false;  // spent: the next lookup connects afresh
-    if (r == Read::Closed && reused && !got_bytes && !given_up_) continue;
-    if (r == Read::Closed && why->empty()) *why = "cannot send to the greylist server";
-    return PolicyVerdict{};
+  asking_ = true;
+  request_.assign(request);
+  sent_ = 0;
+  got_bytes_ = false;
+  reader_.reset();
+  reused_ = connected_;
+  if (state_ == State::Connecting) {
+    // The connection begun at start-up: a failed one is made again now.
+    int e = 0;
+    socklen_t len = sizeof e;
+    if (getsockopt(sock_.get(), SOL_SOCKET, SO_ERROR, &e, &len) != 0 || e != 0)
+      state_ = State::Idle;
   }
-  return PolicyVerdict{};
+  if (state_ != State::Connecting) {
+    if (!connected_ && !begin_connect(why)) return fail(v);
+    if (connected_) state_ = State::Sending;
+  }
+  return step(v, why);
+}
+
+bool PolicyClient::on_ready(PolicyVerdict* v, std::string* why) {
+  return step(v, why);
+}
+
+void PolicyClient::give_up() {
+  given_up_ = true;
+  connected_ = false;
+  asking_ = false;
+  state_ = State::Idle;
+}
+
+bool PolicyClient::fail(PolicyVerdict* v) {
+  return done(v, PolicyVerdict{});
+}
+
+bool PolicyClient::done(PolicyVerdict* v, PolicyVerdict verdict) {
+  state_ = State::Idle;
+  asking_ = false;
+  request_.clear();
+  *v = std::move(verdict);
+  return true;
+}
+
+bool PolicyClient::lost(PolicyVerdict* v, std::string* why) {
+  connected_ = false;  // spent: the next lookup connects afresh
+  if (reused_ && !got_bytes_) {
+    reused_ = false;
+    sent_ = 0;
+    why->clear();
+    if (!begin_connect(why)) return fail(v);
+    if (connected_) state_ = State::Sending;
+    return step(v, why);
+  }
+  return fail(v);
+}
+
+bool PolicyClient::step(PolicyVerdict* v, std::string* why) {
+  for (;;) {
+    switch (state_) {
+      case State::Idle:
+        return true;
+      case State::Connecting: {
+        int e = 0;
+        socklen_t len = sizeof e;
+        if (getsockopt(sock_.get(), SOL_SOCKET, SO_ERROR, &e, &len) != 0) e = errno;
+        if (e == 0) {
+          // Still under way, or done: a second connect() tells which.
+          if (::connect(sock_.get(), reinterpret_cast<const sockaddr*>(&addr_), addr_len_) != 0 &&
+              errno != EISCONN) {
+            if (errno == EALREADY || errno == EINPROGRESS) return false;
+            e = errno;
+          }
+        }
+        if (e != 0) {
+          *why = std::string("cannot connect to the greylist server: ") + std::strerror(e);
+          state_ = State::Idle;
+          return fail(v);
+        }
+        connected_ = true;
+        state_ = State::Sending;
+        continue;
+      }
+      case State::Sending: {
+        ssize_t w =
+            write_some(sock_.get(), Access::NonBlocking, std::string_view(request_).substr(sent_));
+        if (w < 0) {
+          *why = "cannot send to the greylist server";
+          return lost(v, why);
+        }
+        sent_ += static_cast<std::size_t>(w);
+        if (sent_ < request_.size()) return false;
+        state_ = State::Reading;
+        continue;
+      }
+      case State::Reading: {
+        char buf[1024];
+        ssize_t r = read_some(sock_.get(), Access::NonBlocking, buf, sizeof buf);
+        if (r < 0 && errno == EAGAIN) return false;
+        if (r <= 0) {
+          *why = r == 0 ? "greylist server closed the connection"
+                        : std::string("greylist server: ") + std::strerror(errno);
+          return lost(v, why);
+        }
+        got_bytes_ = true;
+        std::size_t used = 0;
+        auto status = reader_.feed(std::string_view(buf, static_cast<std::size_t>(r)), &used);
+        if (status == PolicyAnswerReader::Status::NeedMore) continue;
+        if (status == PolicyAnswerReader::Status::Invalid) {
+          *why = "greylist answer too large";
+          connected_ = false;
+          return fail(v);
+        }
+        if (used != static_cast<std::size_t>(r)) {
+          *why = "greylist server sent more than one answer";
+          connected_ = false;  // out of step: this connection is not trusted again
+          return fail(v);
+        }
+        PolicyVerdict verdict = reader_.verdict();
+        if (verdict.kind == PolicyVerdict::Kind::Failure)
+          *why = "unreadable answer from the greylist server";
+        return done(v, std::move(verdict));
+      }
+    }
+  }
 }
 
 }  // namespace tws

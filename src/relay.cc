@@ -2,7 +2,6 @@
 #include "relay.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/ioctl.h>
@@ -19,14 +18,6 @@
 
 namespace tws {
 
-namespace {
-
-void set_nonblocking(int fd) {
-  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-}
-
-}  // namespace
-
 Relay::Relay(Session& session, ChildProcess& child, ControlChannel& control, const Logger& log,
              RelayLimits limits, PolicyClient* policy)
     : session_(session),
@@ -34,8 +25,9 @@ Relay::Relay(Session& session, ChildProcess& child, ControlChannel& control, con
       control_(control),
       log_(log),
       limits_(limits),
-      policy_(policy),
-      in_(new char[kReadSize]) {}
+      policy_(policy) {
+  client_.in.reset(new char[kReadSize]);
+}
 
 // ---------------------------------------------------------------------------
 // Actions.
@@ -47,13 +39,13 @@ void Relay::perform() {
     batch_.clear();
     batch_.swap(session_.actions());
     if (batch_.empty()) {
-      if (!deferred_control_.empty()) {
-        ControlEvent e = deferred_control_.front();
-        deferred_control_.erase(deferred_control_.begin());
-        session_.on_control(e);
-      } else if (policy_answer_) {
-        policy_answer_ = false;
-        session_.on_policy(policy_verdict_);
+      if (front_.lost) {
+        front_.lost = false;
+        session_.on_control(ControlEvent::Lost);
+      } else if (policy_side_.verdict) {
+        PolicyVerdict v = std::move(*policy_side_.verdict);
+        policy_side_.verdict.reset();
+        session_.on_policy(v);
       } else {
         break;
       }
@@ -73,43 +65,32 @@ void Relay::perform_one(const Action& a) {
       write_child(a.bytes());
       return;
     case Action::Kind::ToClient:
-      if (!client_gone_) to_client_.bytes.append(a.bytes());
+      if (!client_.gone) client_.out.bytes.append(a.bytes());
       return;
     case Action::Kind::ToControl:
-      // What went to the client before must reach the wrapper first.
+      // What went to the client before must reach the front first.
       flush_client_blocking(limits_.io_timeout_ms);
-      control_watch_ = false;
-      if (!control_.write_signal(a.bytes(), limits_.io_timeout_ms))
-        deferred_control_.push_back(ControlEvent::Lost);
+      front_.watched = false;
+      if (!control_.write_signal(a.bytes(), limits_.io_timeout_ms)) front_.lost = true;
       return;
     case Action::Kind::CloseControl:
       control_.close_signal();
-      control_watch_ = false;
+      front_.watched = false;
       return;
     case Action::Kind::AwaitTls:
-      if (!deferred_control_.empty()) return;  // the write already failed
-      if (control_.protocol() == ControlProtocol::Legacy) {
-        // No ack in this protocol: closing fd 5 is the point where TLS
-        // starts, taken up by the loop once this batch is done.
-        tls_point_reached_ = true;
+      if (front_.lost) return;  // the write already failed
+      if (!control_.answers_start()) {
+        // No answer from this front: closing the signal descriptor is the
+        // point where TLS starts, taken up by the loop once this batch is done.
+        front_.start_reached = true;
       } else {
-        awaiting_ack_ = true;
-        ack_since_ = now_ms();
+        front_.awaiting_answer = true;
+        front_.since = now_ms();
       }
       return;
-    case Action::Kind::AskPolicy: {
-      // Asked only when no reply is due from the child and the client is
-      // held: nothing else can move while the server thinks (at most -T).
-      std::string why;
-      policy_verdict_ = policy_ ? policy_->ask(a.bytes(), &why) : PolicyVerdict{};
-      if (!why.empty()) log_.write(LogLevel::Warning, why);
-      // Nobody waited for the child or the client meanwhile: their -T
-      // clocks start again, so what the child did in the meantime (an
-      // EOF) is read before a stale clock speaks for it.
-      child_since_ = client_since_ = now_ms();
-      policy_answer_ = true;
+    case Action::Kind::AskPolicy:
+      ask_policy(a.bytes());
       return;
-    }
     case Action::Kind::Log:
       log_.write(a.level, a.bytes());
       return;
@@ -121,26 +102,47 @@ void Relay::perform_one(const Action& a) {
   }
 }
 
-void Relay::write_child(std::string_view bytes) {
-  if (child_in_broken_ || bytes.empty()) return;
-  if (to_child_.empty()) {
-    // The common case: straight from the read buffer, no copy.
-    ssize_t w = write_some(child_.input(), bytes);
-    if (w < 0) {
-      child_in_broken_ = true;
-      return;
-    }
-    if (w > 0) child_since_ = now_ms();
-    bytes.remove_prefix(static_cast<std::size_t>(w));
-    if (bytes.empty()) return;
-    to_child_.clear();
-  }
-  to_child_.bytes.append(bytes);
+// A lookup runs in the loop (its descriptor polled, its deadline with the
+// others); one that ends at once (no server, given up) is told after the
+// batch like any other verdict.
+void Relay::ask_policy(std::string_view request) {
+  PolicyVerdict v;
+  std::string why;
+  policy_side_.since = now_ms();
+  bool ended = true;
+  if (policy_ != nullptr)
+    ended = policy_->start(request, &v, &why);
+  else
+    why = "no greylist server";
+  policy_ended(ended, v, why);
 }
 
-int Relay::drain(int fd, Backlog& b, std::int64_t* since) {
+void Relay::policy_ended(bool ended, const PolicyVerdict& verdict, const std::string& why) {
+  if (!ended) return;
+  if (!why.empty()) log_.write(LogLevel::Warning, why);
+  policy_side_.verdict = verdict;
+}
+
+void Relay::write_child(std::string_view bytes) {
+  if (child_side_.in_broken || bytes.empty()) return;
+  if (child_side_.in.empty()) {
+    // The common case: straight from the read buffer, no copy.
+    ssize_t w = write_some(child_.input(), Access::NonBlocking, bytes);
+    if (w < 0) {
+      child_side_.in_broken = true;
+      return;
+    }
+    if (w > 0) child_side_.since = now_ms();
+    bytes.remove_prefix(static_cast<std::size_t>(w));
+    if (bytes.empty()) return;
+    child_side_.in.clear();
+  }
+  child_side_.in.bytes.append(bytes);
+}
+
+int Relay::drain(Endpoint to, Backlog& b, std::int64_t* since) {
   while (!b.empty()) {
-    ssize_t w = write_some(fd, b.rest());
+    ssize_t w = write_some(to.fd, to.access, b.rest());
     if (w < 0) {
       b.clear();
       return -1;
@@ -154,60 +156,52 @@ int Relay::drain(int fd, Backlog& b, std::int64_t* since) {
 }
 
 bool Relay::flush_child() {
-  int r = drain(child_.input(), to_child_, &child_since_);
-  if (r < 0) child_in_broken_ = true;
+  int r = drain({child_.input(), Access::NonBlocking}, child_side_.in, &child_side_.since);
+  if (r < 0) child_side_.in_broken = true;
   return r > 0;
 }
 
 bool Relay::flush_client() {
-  int r = drain(1, to_client_, &client_since_);
-  if (r < 0) client_gone_ = true;
+  int r = drain(control_.client_output(), client_.out, &client_.since);
+  if (r < 0) client_.gone = true;
   return r > 0;
 }
 
-bool Relay::flush_client_blocking(int timeout_ms) {
+void Relay::flush_client_blocking(int timeout_ms) {
   const std::int64_t until = now_ms() + timeout_ms;
   while (!flush_client())
-    if (client_gone_ || !wait_for(1, POLLOUT, until)) return false;
-  return true;
+    if (client_.gone || !wait_for(control_.client_output().fd, POLLOUT, until)) return;
 }
 
-// The one place where TLS starts for the Session (the ack came, or fd 5
-// was closed). Every client byte that arrived before this point, still
-// buffered here or waiting in the pipe now, is plaintext sent after
-// STARTTLS: the Session is given it first (it discards and counts it), so
-// the first byte it reads as TLS input was written after this point,
-// whatever order poll(2) reported the ack and the client's bytes in.
-// Only what the pipe holds now is taken, so TLS bytes written after the
-// ack are not mistaken for plaintext. With UCSPI-TLS nothing is read: fd 0
-// is the socket the handshake ran on, and the client moves to SSLREADFD.
+// The one place where TLS starts for the Session (the answer came, or the
+// signal descriptor was closed). Every client byte that arrived before
+// this point, still buffered here or waiting in the pipe now, is plaintext
+// sent after STARTTLS: the Session is given it first (it discards and
+// counts it), so the first byte it reads as TLS input was written after
+// this point, whatever order poll(2) reported the answer and the client's
+// bytes in. Only what the pipe holds now is taken, so TLS bytes written
+// after the answer are not mistaken for plaintext. A front that runs the
+// handshake on the client's descriptors owns them now: nothing more is
+// read there, and the client moves to the front's TLS descriptors.
 void Relay::start_tls_input(std::string_view negotiated) {
-  tls_point_reached_ = false;
+  front_.start_reached = false;
   if (!session_.awaiting_control()) return;  // the session ended meanwhile
-  // A front that runs the handshake on the client's descriptors owns them
-  // now: nothing more is read there.
   int waiting = 0;
-  if (client_eof_ || control_.handshake_on_client_fds() || ioctl(0, FIONREAD, &waiting) < 0)
+  if (client_.eof || control_.handshake_on_client_fds() ||
+      ioctl(control_.client_input().fd, FIONREAD, &waiting) < 0)
     waiting = 0;
   for (;;) {
-    if (in_end_ > in_begin_ && !exit_requested_) {
-      session_.on_client(std::string_view(in_.get() + in_begin_, in_end_ - in_begin_));
-      perform();
-    }
-    in_begin_ = in_end_ = 0;
+    if (client_.end > client_.begin && !exit_requested_)
+      tell([&](Session& s) { s.on_client(client_.unread()); });
+    client_.begin = client_.end = 0;
     if (waiting <= 0 || exit_requested_) break;
     std::size_t got = read_client(static_cast<std::size_t>(waiting));
     if (got == 0) break;
     waiting -= static_cast<int>(got);
   }
   if (exit_requested_) return;
-  if (control_.move_client_to_tls()) {
-    set_nonblocking(0);
-    set_nonblocking(1);
-    client_eof_ = false;
-  }
-  session_.on_control(ControlEvent::Ready, negotiated);
-  perform();
+  if (control_.move_client_to_tls()) client_.eof = false;
+  tell([&](Session& s) { s.on_control(ControlEvent::Ready, negotiated); });
 }
 
 // ---------------------------------------------------------------------------
@@ -217,99 +211,97 @@ void Relay::feed_client() {
   // Replies the helper makes itself (a refusal, a 500, a 503) need no
   // round trip to the child: a client that sends and never reads must not
   // grow the replies waiting for it without bound.
-  while (!exit_requested_ && in_end_ > in_begin_ && session_.wants_client() && to_child_.empty() &&
-         to_client_.size() < kMaxClientOutput) {
-    std::size_t n =
-        session_.on_client(std::string_view(in_.get() + in_begin_, in_end_ - in_begin_));
-    perform();  // writes (or copies) every view into in_ before it moves
-    in_begin_ += n;
+  while (!exit_requested_ && client_.end > client_.begin && session_.wants_client() &&
+         child_side_.in.empty() && client_.out.size() < kMaxClientOutput) {
+    std::size_t n = session_.on_client(client_.unread());
+    perform();  // writes (or copies) every view into the buffer before it moves
+    client_.begin += n;
     if (n == 0) break;
   }
-  if (in_begin_ == in_end_) in_begin_ = in_end_ = 0;
-  if (client_eof_ && !client_eof_told_ && in_begin_ == in_end_ && !exit_requested_) {
-    client_eof_told_ = true;
-    session_.on_client_eof();
-    perform();
+  if (client_.begin == client_.end) client_.begin = client_.end = 0;
+  if (client_.eof && !client_.eof_told && client_.begin == client_.end && !exit_requested_) {
+    client_.eof_told = true;
+    tell([](Session& s) { s.on_client_eof(); });
   }
 }
 
 std::size_t Relay::read_client(std::size_t most) {
-  if (in_end_ == kReadSize && in_begin_ > 0) {
-    std::memmove(in_.get(), in_.get() + in_begin_, in_end_ - in_begin_);
-    in_end_ -= in_begin_;
-    in_begin_ = 0;
+  if (client_.end == kReadSize && client_.begin > 0) {
+    std::memmove(client_.in.get(), client_.in.get() + client_.begin, client_.end - client_.begin);
+    client_.end -= client_.begin;
+    client_.begin = 0;
   }
-  std::size_t room = std::min(most, kReadSize - in_end_);
+  std::size_t room = std::min(most, kReadSize - client_.end);
   if (room == 0) return 0;
-  ssize_t r = ::read(0, in_.get() + in_end_, room);
+  const Endpoint from = control_.client_input();
+  ssize_t r = read_some(from.fd, from.access, client_.in.get() + client_.end, room);
   if (r > 0) {
-    in_end_ += static_cast<std::size_t>(r);
-    client_since_ = now_ms();
+    client_.end += static_cast<std::size_t>(r);
+    client_.since = now_ms();
     return static_cast<std::size_t>(r);
   }
-  if (r == 0 || (errno != EAGAIN && errno != EINTR)) client_eof_ = true;
+  if (r == 0 || errno != EAGAIN) client_.eof = true;
   return 0;
 }
 
 void Relay::read_child() {
   char buf[16384];
-  ssize_t r = ::read(child_.output(), buf, sizeof buf);
+  ssize_t r = read_some(child_.output(), Access::NonBlocking, buf, sizeof buf);
   if (r > 0) {
-    child_since_ = now_ms();
-    session_.on_child(std::string_view(buf, static_cast<std::size_t>(r)));
-    perform();
-  } else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
-    child_eof_ = true;
+    child_side_.since = now_ms();
+    tell([&](Session& s) { s.on_child(std::string_view(buf, static_cast<std::size_t>(r))); });
+  } else if (r == 0 || errno != EAGAIN) {
+    child_side_.eof = true;
     child_.close_output();
-    session_.on_child_eof();
-    perform();
+    tell([](Session& s) { s.on_child_eof(); });
   }
 }
 
-void Relay::read_ack() {
+void Relay::read_answer() {
   std::string negotiated, why;
   ControlChannel::Outcome outcome = control_.read_outcome(&negotiated, &why);
   if (outcome == ControlChannel::Outcome::Pending) return;
-  awaiting_ack_ = false;
+  front_.awaiting_answer = false;
   if (outcome == ControlChannel::Outcome::Ready) {
     start_tls_input(negotiated);
     return;
   }
   log_.write(LogLevel::Error, why);
-  session_.on_control(ControlEvent::Failed);
-  perform();
+  tell([](Session& s) { s.on_control(ControlEvent::Failed); });
 }
 
 // ---------------------------------------------------------------------------
 // The loop.
 
+// The nearest deadline: -t, and the -T of whatever the session waits for.
 Relay::Deadline Relay::next_deadline() const {
   const std::int64_t io = limits_.io_timeout_ms;
   Deadline d{session_deadline_, Timer::Session};
-  Deadline w;
-  if (awaiting_ack_) {
-    w = {ack_since_ + io, Timer::Control};
-  } else if (!to_client_.empty()) {
-    w = {client_since_ + io, Timer::Client};  // the client does not read
-  } else if (!to_child_.empty() || session_.awaiting_child()) {
-    w = {child_since_ + io, Timer::Child};  // the child does not read or answer
-  } else {
-    w = {client_since_ + io, Timer::Client};  // waiting for the client
-  }
-  return w.at < d.at ? w : d;
+  auto sooner = [&d](std::int64_t at, Timer t) {
+    if (at < d.at) d = {at, t};
+  };
+  if (front_.awaiting_answer) sooner(front_.since + io, Timer::Control);
+  if (policy_ && policy_->busy()) sooner(policy_side_.since + io, Timer::Policy);
+  if (!client_.out.empty())
+    sooner(client_.since + io, Timer::Client);  // the client does not read
+  else if (!child_side_.in.empty() || session_.awaiting_child())
+    sooner(child_side_.since + io, Timer::Child);  // the child does not read or answer
+  else if (!front_.awaiting_answer && !(policy_ && policy_->busy()))
+    sooner(client_.since + io, Timer::Client);  // waiting for the client
+  return d;
 }
 
 int Relay::run() {
-  set_nonblocking(0);
-  set_nonblocking(1);
+  // The client's descriptors are inherited: shared with the front, so
+  // they stay as they came (io.h, Access).
   const std::int64_t start = now_ms();
   session_deadline_ = start + limits_.session_timeout_ms;
-  client_since_ = child_since_ = start;
+  client_.since = child_side_.since = start;
   perform();
 
   // Only live descriptors go into the poll set: poll(2) refuses more
   // entries than RLIMIT_NOFILE, which the jail keeps tight.
-  enum { kStdin, kStdout, kChildOut, kChildIn, kAck, kSignal, kCount };
+  enum { kClientIn, kClientOut, kChildOut, kChildIn, kAnswer, kSignal, kPolicy, kCount };
   struct pollfd fds[kCount];
   int slot[kCount];
   nfds_t used = 0;
@@ -322,21 +314,24 @@ int Relay::run() {
   auto revents = [&](int which) { return slot[which] < 0 ? 0 : fds[slot[which]].revents; };
   while (!exit_requested_) {
     feed_client();
-    if (tls_point_reached_) start_tls_input({});
+    if (front_.start_reached) start_tls_input({});
     if (exit_requested_) break;
 
     used = 0;
-    bool room = in_end_ < kReadSize || in_begin_ > 0;
-    bool client_full = to_client_.size() >= kMaxClientOutput;
+    bool room = client_.end < kReadSize || client_.begin > 0;
+    bool client_full = client_.out.size() >= kMaxClientOutput;
     // After STARTTLS a front that runs the handshake on fd 0 owns it.
-    bool handshake_on_stdin = control_.handshake_on_client_fds() && session_.past_starttls();
-    watch(kStdin, !client_eof_ && room && !handshake_on_stdin, 0, POLLIN);
-    watch(kStdout, !to_client_.empty(), 1, POLLOUT);
-    watch(kChildOut, !child_eof_ && !client_full, child_.output(), POLLIN);
-    watch(kChildIn, !to_child_.empty(), child_.input(), POLLOUT);
-    watch(kAck, awaiting_ack_, control_.ack_fd(), POLLIN);
-    // A write end with no events still reports the wrapper going away.
-    watch(kSignal, control_watch_, control_.signal_fd(), 0);
+    bool handshake_on_input = control_.handshake_on_client_fds() && session_.past_starttls();
+    bool asking = policy_ && policy_->busy();
+    watch(kClientIn, !client_.eof && room && !handshake_on_input, control_.client_input().fd,
+          POLLIN);
+    watch(kClientOut, !client_.out.empty(), control_.client_output().fd, POLLOUT);
+    watch(kChildOut, !child_side_.eof && !client_full, child_.output(), POLLIN);
+    watch(kChildIn, !child_side_.in.empty(), child_.input(), POLLOUT);
+    watch(kAnswer, front_.awaiting_answer, control_.answer_fd(), POLLIN);
+    // A write end with no events still reports the front going away.
+    watch(kSignal, front_.watched, control_.signal_fd(), 0);
+    watch(kPolicy, asking, asking ? policy_->fd() : -1, asking ? policy_->events() : 0);
 
     Deadline d = next_deadline();
     std::int64_t left = d.at - now_ms();
@@ -346,42 +341,47 @@ int Relay::run() {
     if (const char* stop = take_stop_signal()) {
       // The replies owed get at most -T more, whatever -t had left.
       session_deadline_ = std::min(session_deadline_, now_ms() + limits_.io_timeout_ms);
-      session_.on_stop(stop);
-      perform();
+      tell([stop](Session& s) { s.on_stop(stop); });
       continue;
     }
     if (ready < 0) {
       if (errno == EINTR) continue;
-      log_.write(LogLevel::Error, std::string("poll: ") + std::strerror(errno));
-      session_.on_timeout(Timer::Session);
-      perform();
+      const std::string why = std::string("poll: ") + std::strerror(errno);
+      tell([&why](Session& s) { s.on_wait_failed(why); });
       break;
     }
     if (ready == 0) {
       if (now_ms() >= d.at) {
-        session_.on_timeout(d.timer);
-        perform();
+        // A lookup that ran out of time is dropped; the server is not
+        // asked again in this session.
+        if (d.timer == Timer::Policy) policy_->give_up();
+        tell([&d](Session& s) { s.on_timeout(d.timer); });
       }
       continue;
     }
-    // The ack first: it decides which client bytes are plaintext.
-    if (revents(kAck)) read_ack();
+    // The answer first: it decides which client bytes are plaintext.
+    if (revents(kAnswer)) read_answer();
     if (revents(kSignal) & (POLLERR | POLLHUP)) {
-      control_watch_ = false;
-      session_.on_control(ControlEvent::Lost);
+      front_.watched = false;
+      tell([](Session& s) { s.on_control(ControlEvent::Lost); });
+    }
+    if (revents(kPolicy) && policy_->busy()) {
+      PolicyVerdict v;
+      std::string why;
+      policy_ended(policy_->on_ready(&v, &why), v, why);
       perform();
     }
-    if (revents(kStdout)) flush_client();
-    if (revents(kChildIn) && !flush_child() && child_in_broken_)
+    if (revents(kClientOut)) flush_client();
+    if (revents(kChildIn) && !flush_child() && child_side_.in_broken)
       log_.write(LogLevel::Debug, "child stopped reading its input");
     if (revents(kChildOut) && !exit_requested_) read_child();
-    if (revents(kStdin) && !exit_requested_) read_client(kReadSize);
+    if (revents(kClientIn) && !exit_requested_) read_client(kReadSize);
   }
   return finish();
 }
 
 int Relay::finish() {
-  if (!client_gone_) flush_client_blocking(limits_.io_timeout_ms);
+  if (!client_.gone) flush_client_blocking(limits_.io_timeout_ms);
   // Closing both pipes is the one stop signal that works from inside the
   // jail, where the child (another uid) cannot be killed: a child reading
   // sees EOF (mid-message: no terminator, so no message), one writing gets

@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -55,21 +56,59 @@ class Relay {
     Timer timer;
   };
 
+  // The state kept for each peer. `since` is when it last made progress:
+  // its -T clock.
+  struct ClientSide {
+    std::unique_ptr<char[]> in;      // kReadSize bytes, not zero-filled: a session is short
+    std::size_t begin = 0, end = 0;  // bytes read and not yet taken by the Session
+    Backlog out;
+    bool eof = false;       // nothing more comes from the client
+    bool eof_told = false;  // ... and the Session knows
+    bool gone = false;      // its output is broken: nothing more reaches it
+    std::int64_t since = 0;
+    std::string_view unread() const { return {in.get() + begin, end - begin}; }
+  };
+  struct ChildSide {
+    Backlog in;  // what its pipe did not take yet
+    bool in_broken = false;
+    bool eof = false;
+    std::int64_t since = 0;
+  };
+  struct FrontSide {
+    bool awaiting_answer = false;  // the signal was given: the answer decides
+    bool start_reached = false;    // no answer from this front: TLS starts at the next turn
+    bool watched = true;           // the signal descriptor is watched for the front going away
+    bool lost = false;             // it went away: the Session is told after the batch
+    std::int64_t since = 0;
+  };
+  struct PolicySide {
+    std::optional<PolicyVerdict> verdict;  // to be told to the Session after the batch
+    std::int64_t since = 0;
+  };
+
+  // Tells the Session one event and carries out what it answers.
+  template <class Event>
+  void tell(Event&& event) {
+    event(session_);
+    perform();
+  }
   void perform();
   void perform_one(const Action& a);
+  void ask_policy(std::string_view request);
+  void policy_ended(bool ended, const PolicyVerdict& verdict, const std::string& why);
   void feed_client();
   void start_tls_input(std::string_view negotiated);
-  // Reads at most `most` client bytes into in_; returns how many.
+  // Reads at most `most` client bytes; returns how many.
   std::size_t read_client(std::size_t most);
   void read_child();
-  void read_ack();
+  void read_answer();
   void write_child(std::string_view bytes);
   // Writes a backlog: 1 all written, 0 the descriptor is full, -1 the
   // reader is gone (the backlog is dropped). Progress moves *since.
-  static int drain(int fd, Backlog& b, std::int64_t* since);
+  static int drain(Endpoint to, Backlog& b, std::int64_t* since);
   bool flush_child();
   bool flush_client();
-  bool flush_client_blocking(int timeout_ms);
+  void flush_client_blocking(int timeout_ms);
   Deadline next_deadline() const;
   int finish();
 
@@ -80,33 +119,16 @@ class Relay {
   RelayLimits limits_;
   PolicyClient* policy_;
 
-  // Client bytes read and not yet taken by the Session.
-  std::unique_ptr<char[]> in_;  // kReadSize bytes, not zero-filled: a session is short
-  std::size_t in_begin_ = 0, in_end_ = 0;
-  bool client_eof_ = false;
-  bool client_eof_told_ = false;
-  bool client_gone_ = false;  // stdout is broken: nothing more reaches the client
-
-  Backlog to_child_;  // what the child's pipe did not take yet
-  bool child_in_broken_ = false;
-  bool child_eof_ = false;
-
-  Backlog to_client_;
-
-  bool awaiting_ack_ = false;
-  bool tls_point_reached_ = false;  // legacy: fd 5 closed, TLS starts at the next turn
-  bool control_watch_ = true;       // fd 5 is watched for the wrapper going away
-  std::vector<ControlEvent> deferred_control_;
-  bool policy_answer_ = false;  // a verdict waits to be told to the Session
-  PolicyVerdict policy_verdict_;
+  ClientSide client_;
+  ChildSide child_side_;
+  FrontSide front_;
+  PolicySide policy_side_;
 
   std::vector<Action> batch_;  // the actions being carried out
   bool exit_requested_ = false;
   int exit_status_ = 0;
   bool abort_child_ = false;
-
   std::int64_t session_deadline_ = 0;
-  std::int64_t client_since_ = 0, child_since_ = 0, ack_since_ = 0;
 };
 
 }  // namespace tws

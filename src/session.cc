@@ -8,6 +8,7 @@
 #include "constants.h"
 #include "log_text.h"
 #include "policy.h"
+#include "tls_front.h"
 
 namespace tws {
 
@@ -22,6 +23,30 @@ std::string_view content_of(std::string_view raw) {
 
 std::string_view terminator_of(std::string_view raw) {
   return raw.substr(content_of(raw).size());
+}
+
+// The next line of `in`: its size with the LF, or all of `in` when the LF
+// has not come yet.
+struct LineCut {
+  std::size_t size;
+  bool complete;
+};
+
+LineCut cut_line(std::string_view in) {
+  const void* lf = std::memchr(in.data(), '\n', in.size());
+  if (!lf) return {in.size(), false};
+  return {static_cast<std::size_t>(static_cast<const char*>(lf) - in.data()) + 1, true};
+}
+
+// Whether the line made of `held` (its start, from earlier reads) and
+// `piece` (up to its LF when complete) is, or will be, longer than `max`
+// bytes without its terminator. The byte before the LF may be the CR of a
+// CRLF, so max + 1 bytes before the LF pass only when the last is a CR.
+bool line_too_long(std::string_view held, std::string_view piece, bool complete, std::size_t max) {
+  std::size_t length = held.size() + piece.size() - (complete ? 1 : 0);
+  std::string_view body = complete ? piece.substr(0, piece.size() - 1) : piece;
+  char last = !body.empty() ? body.back() : (held.empty() ? '\0' : held.back());
+  return length > max + 1 || (length == max + 1 && last != '\r');
 }
 
 bool positive(int code) {
@@ -88,41 +113,90 @@ struct EndingRule {
 };
 
 constexpr EndingRule kEndings[] = {
-    {Ending::Quit, LogLevel::Debug, "QUIT accepted", {}, kExitChildStatus, false},
-    {Ending::ClientClosed,
-     LogLevel::Info,
-     "client closed its side without QUIT: every reply owed was relayed",
-     {},
-     kExitTemporary,
-     false},
-    {Ending::ClientCut,
-     LogLevel::Warning,
-     "client disconnected in the middle of a message: the message is dropped",
-     {},
-     kExitTemporary,
-     true},
-    {Ending::ServerClosing, LogLevel::Warning, "child closing", {}, kExitTemporary, false},
-    {Ending::ChildClosed, LogLevel::Error, "child closed its output before QUIT",
-     reply::kServerBroken, kExitTemporary, true},
-    {Ending::ChildBroken, LogLevel::Error, "child is not speaking SMTP", reply::kServerBroken,
-     kExitTemporary, true},
-    {Ending::ChildTimeout, LogLevel::Error, "timed out waiting for the child's reply",
-     reply::kServerBroken, kExitTemporary, true},
-    {Ending::ClientTimeout, LogLevel::Warning, "timed out waiting for the client", reply::kTimeout,
-     kExitTemporary, false},
-    {Ending::SessionTimeout, LogLevel::Warning, "session time limit reached", reply::kTimeout,
-     kExitTemporary, false},
-    {Ending::Stopped, LogLevel::Warning, "stopped", reply::kStopping, kExitTemporary, false},
-    {Ending::TlsFailed,
-     LogLevel::Error,
-     "TLS handshake not confirmed by the TLS wrapper",
-     {},
-     kExitTemporary,
-     false},
-    {Ending::PolicyFailed, LogLevel::Error, "greylist lookup failed (fail-closed)",
-     reply::kPolicyUnavailable, kExitTemporary, false},
-    {Ending::BdatUnreadable, LogLevel::Warning, "BDAT with an unreadable size: closing",
-     reply::kBdatClosing, kExitTemporary, false},
+    {.ending = Ending::Quit,
+     .level = LogLevel::Debug,
+     .log = "QUIT accepted",
+     .reply = {},
+     .status = kExitChildStatus,
+     .drop = false},
+    {.ending = Ending::ClientClosed,
+     .level = LogLevel::Info,
+     .log = "client closed its side without QUIT: every reply owed was relayed",
+     .reply = {},
+     .status = kExitTemporary,
+     .drop = false},
+    {.ending = Ending::ClientCut,
+     .level = LogLevel::Warning,
+     .log = "client disconnected in the middle of a message: the message is dropped",
+     .reply = {},
+     .status = kExitTemporary,
+     .drop = true},
+    {.ending = Ending::ServerClosing,
+     .level = LogLevel::Warning,
+     .log = "child closing",
+     .reply = {},
+     .status = kExitTemporary,
+     .drop = false},
+    {.ending = Ending::ChildClosed,
+     .level = LogLevel::Error,
+     .log = "child closed its output before QUIT",
+     .reply = reply::kServerBroken,
+     .status = kExitTemporary,
+     .drop = true},
+    {.ending = Ending::ChildBroken,
+     .level = LogLevel::Error,
+     .log = "child is not speaking SMTP",
+     .reply = reply::kServerBroken,
+     .status = kExitTemporary,
+     .drop = true},
+    {.ending = Ending::ChildTimeout,
+     .level = LogLevel::Error,
+     .log = "timed out waiting for the child's reply",
+     .reply = reply::kServerBroken,
+     .status = kExitTemporary,
+     .drop = true},
+    {.ending = Ending::ClientTimeout,
+     .level = LogLevel::Warning,
+     .log = "timed out waiting for the client",
+     .reply = reply::kTimeout,
+     .status = kExitTemporary,
+     .drop = false},
+    {.ending = Ending::SessionTimeout,
+     .level = LogLevel::Warning,
+     .log = "session time limit reached",
+     .reply = reply::kTimeout,
+     .status = kExitTemporary,
+     .drop = false},
+    {.ending = Ending::Stopped,
+     .level = LogLevel::Warning,
+     .log = "stopped",
+     .reply = reply::kStopping,
+     .status = kExitTemporary,
+     .drop = false},
+    {.ending = Ending::TlsFailed,
+     .level = LogLevel::Error,
+     .log = "TLS handshake not confirmed by the TLS wrapper",
+     .reply = {},
+     .status = kExitTemporary,
+     .drop = false},
+    {.ending = Ending::PolicyFailed,
+     .level = LogLevel::Error,
+     .log = "greylist lookup failed (fail-closed)",
+     .reply = reply::kPolicyUnavailable,
+     .status = kExitTemporary,
+     .drop = false},
+    {.ending = Ending::BdatUnreadable,
+     .level = LogLevel::Warning,
+     .log = "BDAT with an unreadable size: closing",
+     .reply = reply::kBdatClosing,
+     .status = kExitTemporary,
+     .drop = false},
+    {.ending = Ending::WaitFailed,
+     .level = LogLevel::Error,
+     .log = "the relay's wait for events failed",
+     .reply = reply::kLocalError,
+     .status = kExitTemporary,
+     .drop = true},
 };
 
 const EndingRule& rule_of(Ending e) {
@@ -183,7 +257,11 @@ void Session::settle() {
   // (The rest of a refused BDAT chunk being dropped is needed by no one.)
   bool needs_client = mid_message() || mode_ == Mode::AuthLine ||
                       (!pending_.empty() && pending_.front().kind == Pending::Kind::StartTls);
-  if (pending_.empty() || needs_client) end(*closing_);
+  // A stop does not wait for the greylist server: the RCPT it was asked
+  // about never reached the child, and the 421 answers it.
+  bool lookup_pending =
+      stopping() && !pending_.empty() && pending_.front().kind == Pending::Kind::Policy;
+  if (pending_.empty() || needs_client || lookup_pending) end(*closing_);
 }
 
 void Session::end_transaction(std::string_view outcome) {
@@ -271,11 +349,10 @@ std::size_t Session::on_client(std::string_view in) {
       }
       case Mode::AuthLine: {
         // Opaque SASL data: not parsed, not logged, not limited.
-        const void* lf = std::memchr(rest.data(), '\n', rest.size());
-        std::size_t n = lf ? static_cast<const char*>(lf) - rest.data() + 1 : rest.size();
-        emit(Action::Kind::ToChild, rest.substr(0, n), false);
-        used += n;
-        if (lf) {
+        LineCut cut = cut_line(rest);
+        emit(Action::Kind::ToChild, rest.substr(0, cut.size), false);
+        used += cut.size;
+        if (cut.complete) {
           log(LogLevel::Debug, "> [authentication data]");
           push(Pending::Kind::Auth);
           mode_ = Mode::Held;
@@ -283,9 +360,9 @@ std::size_t Session::on_client(std::string_view in) {
         break;
       }
       case Mode::SkipLine: {
-        const void* lf = std::memchr(rest.data(), '\n', rest.size());
-        if (!lf) return in.size();
-        used += static_cast<const char*>(lf) - rest.data() + 1;
+        LineCut cut = cut_line(rest);
+        if (!cut.complete) return in.size();
+        used += cut.size;
         mode_ = Mode::Command;
         break;
       }
@@ -295,32 +372,26 @@ std::size_t Session::on_client(std::string_view in) {
         // and the driver offers the rest once the client has read them.
         if (pending_.size() >= kMaxPendingCommands || replies_this_call_ >= kMaxClientOutput)
           return used;
-        const void* lf = std::memchr(rest.data(), '\n', rest.size());
-        std::size_t n = lf ? static_cast<const char*>(lf) - rest.data() + 1 : rest.size();
-        std::size_t length = line_.size() + n - (lf ? 1 : 0);
-        // The last byte before LF (or so far) may be a CR of the terminator.
-        char last =
-            lf ? (n >= 2 ? rest[n - 2] : (line_.empty() ? '\0' : line_.back())) : rest[n - 1];
-        bool too_long =
-            length > kMaxCommandLine + 1 || (length == kMaxCommandLine + 1 && last != '\r');
-        used += n;
-        if (too_long) {
+        LineCut cut = cut_line(rest);
+        std::string_view piece = rest.substr(0, cut.size);
+        used += cut.size;
+        if (line_too_long(line_, piece, cut.complete, kMaxCommandLine)) {
           log(LogLevel::Warning,
               "command line longer than " + std::to_string(kMaxCommandLine) + " bytes refused");
           local(reply::kLineTooLong);
           line_.clear();
-          if (!lf) mode_ = Mode::SkipLine;
+          if (!cut.complete) mode_ = Mode::SkipLine;
           pump();
           break;
         }
-        if (!lf) {
-          line_.append(rest);
+        if (!cut.complete) {
+          line_.append(piece);
           break;
         }
         if (line_.empty()) {
-          command(rest.substr(0, n), false);
+          command(piece, false);
         } else {
-          line_.append(rest.substr(0, n));
+          line_.append(piece);
           command(line_, true);
           line_.clear();
         }
@@ -436,7 +507,7 @@ std::string Session::refusal_summary() const {
 }
 
 void Session::starttls(const Command& cmd) {
-  if (config_.control == ControlProtocol::None) {
+  if (!tls_front(config_.control).offers_starttls) {
     local(reply::kTlsNotOffered);
   } else if (tls_active_) {
     local(reply::kTlsActive);
@@ -504,34 +575,34 @@ void Session::on_stop(std::string_view signal_name) {
   close_after_owed_replies(Ending::Stopped);
 }
 
+void Session::on_wait_failed(std::string_view why) {
+  end(Ending::WaitFailed, why);
+}
+
 // ---------------------------------------------------------------------------
 // Child side.
 
 void Session::on_child(std::string_view in) {
   while (!in.empty() && mode_ != Mode::Closed) {
-    const void* lf = std::memchr(in.data(), '\n', in.size());
-    if (!lf) {
-      if (reply_.size() + in.size() > kMaxReplyLine + 1) {
-        violation("reply line longer than " + std::to_string(kMaxReplyLine) + " bytes");
-        return;
-      }
-      reply_.append(in);
-      return;
-    }
-    std::size_t n = static_cast<const char*>(lf) - in.data() + 1;
-    if (reply_.size() + n > kMaxReplyLine + 2) {
+    LineCut cut = cut_line(in);
+    std::string_view piece = in.substr(0, cut.size);
+    if (line_too_long(reply_, piece, cut.complete, kMaxReplyLine)) {
       violation("reply line longer than " + std::to_string(kMaxReplyLine) + " bytes");
       return;
     }
+    in.remove_prefix(cut.size);
+    if (!cut.complete) {
+      reply_.append(piece);
+      return;
+    }
     if (reply_.empty()) {
-      reply_line(in.substr(0, n));
+      reply_line(piece);
     } else {
-      reply_.append(in.substr(0, n));
+      reply_.append(piece);
       std::string line = std::move(reply_);
       reply_.clear();
       reply_line(line);
     }
-    in.remove_prefix(n);
   }
 }
 
@@ -609,7 +680,7 @@ bool Session::withheld(EhloKeyword keyword) const {
 }
 
 void Session::flush_held_ehlo_line(bool last) {
-  bool offer = last && config_.control != ControlProtocol::None && !control_lost_ && !tls_active_;
+  bool offer = last && tls_front(config_.control).offers_starttls && !control_lost_ && !tls_active_;
   bool final_line = last && !offer;
   std::string_view held(held_line_);
   std::string out(held.substr(0, 3));
@@ -763,32 +834,25 @@ void Session::advance() {
         }
         tls_waiting_ = true;
         log(LogLevel::Debug, "starting TLS");
-        switch (config_.control) {
-          case ControlProtocol::Legacy:
-            emit(Action::Kind::ToControl, reply::kTlsReady, false);
-            emit(Action::Kind::CloseControl, {}, false);
-            break;
-          case ControlProtocol::Ucspi:
-            // The control socket stays open to the end: sslserver kills a
-            // program that closes it.
-            emit(Action::Kind::ToClient, reply::kTlsReady, false);
-            emit(Action::Kind::ToControl, kUcspiStartTls, false);
-            break;
-          default:
-            emit(Action::Kind::ToClient, reply::kTlsReady, false);
-            emit(Action::Kind::ToControl, kControlSignal, false);
-            emit(Action::Kind::CloseControl, {}, false);
-            break;
-        }
-        emit(Action::Kind::AwaitTls, {}, false);
+        start_tls(tls_front(config_.control));
         return;
       case Pending::Kind::Policy:
-        if (!policy_asked_) ask_policy(head);
+        if (!policy_asked_ && !stopping()) ask_policy(head);
         return;
       default:
         return;  // a child reply is due
     }
   }
+}
+
+// The front's row says where the 220 goes, what signal follows and whether
+// the signal descriptor is closed.
+void Session::start_tls(const TlsFront& front) {
+  emit(front.ready_via_control ? Action::Kind::ToControl : Action::Kind::ToClient, reply::kTlsReady,
+       false);
+  if (!front.signal.empty()) emit(Action::Kind::ToControl, front.signal, false);
+  if (front.close_signal) emit(Action::Kind::CloseControl, {}, false);
+  emit(Action::Kind::AwaitTls, {}, false);
 }
 
 void Session::on_control(ControlEvent event, std::string_view negotiated) {
@@ -800,8 +864,8 @@ void Session::on_control(ControlEvent event, std::string_view negotiated) {
     return;
   }
   tls_waiting_ = false;
-  if (event == ControlEvent::Lost && config_.control == ControlProtocol::Legacy) {
-    // Nothing reached the TLS wrapper: the client is still in plaintext.
+  if (event == ControlEvent::Lost && tls_front(config_.control).ready_via_control) {
+    // Not even the 220 reached the front: the client is still in plaintext.
     log(LogLevel::Warning, "control channel failed before STARTTLS was signalled");
     control_lost_ = true;
     pending_.pop_front();

@@ -35,6 +35,8 @@
 
 namespace tws {
 
+struct TlsFront;
+
 // Every way a session can end. What each one logs, tells the client and
 // exits with is one row of the table in session.cc (kEndings), which the
 // manual page prints (ENDINGS).
@@ -52,6 +54,7 @@ enum class Ending {
   TlsFailed,       // the TLS wrapper did not confirm the handshake
   PolicyFailed,    // a greylist lookup failed under -c
   BdatUnreadable,  // a BDAT size that cannot be read: no way to resynchronise
+  WaitFailed,      // the driver's wait for events (poll) failed: nothing can be relied on
 };
 
 struct SessionConfig {
@@ -89,6 +92,8 @@ class Session {
   // The driver gives the child's replies at most -T more (then
   // on_timeout(Timer::Session) ends it).
   void on_stop(std::string_view signal_name);
+  // The driver cannot wait for events any more (poll(2) failed).
+  void on_wait_failed(std::string_view why);
 
   // ---- results
   std::vector<Action>& actions() { return actions_; }
@@ -99,7 +104,6 @@ class Session {
   bool awaiting_control() const { return tls_waiting_; }
   bool awaiting_policy() const { return policy_asked_; }
   bool finished() const { return mode_ == Mode::Closed; }
-  bool tls_active() const { return tls_active_; }
   // STARTTLS was read: what the client sends next belongs to the TLS
   // handshake (a front that runs it on the client's own descriptors must
   // not have them read any more).
@@ -152,6 +156,7 @@ class Session {
   void refuse(std::string_view reply);
   std::string refusal_summary() const;
   void starttls(const Command& cmd);
+  void start_tls(const TlsFront& front);
   void bdat(std::string_view raw, bool copy, const Command& cmd, std::string_view refused);
   void reply_line(std::string_view raw);
   void ehlo_line(std::string_view raw, const ReplyLine& r);

@@ -12,6 +12,8 @@
   X(kill) X(brk) X(mmap) X(munmap) X(mremap) X(madvise) X(futex)        \
   X(rt_sigreturn) X(rt_sigprocmask) X(getpid) X(gettid) X(tgkill)       \
   X(restart_syscall) X(exit) X(exit_group)                              \
+  /* shared client sockets (UCSPI-TLS), used with MSG_DONTWAIT */       \
+  X(sendto) X(recvfrom)                                                 \
   /* the greylist socket, made before the jail, reconnected in place */ \
   X(connect) X(getsockopt)
 

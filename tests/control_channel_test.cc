@@ -62,7 +62,7 @@ BOOST_AUTO_TEST_CASE(front_chosen_from_what_is_given) {
     BOOST_TEST(ch.owns(sv[0]));
     BOOST_TEST(ch.owns(in[0]));
     BOOST_TEST(ch.owns(out[1]));
-    BOOST_TEST(ch.ack_fd() == sv[0]);
+    BOOST_TEST(ch.answer_fd() == sv[0]);
     BOOST_TEST(ch.handshake_on_client_fds());
     BOOST_TEST((fcntl(sv[0], F_GETFD) & FD_CLOEXEC) != 0);
   }  // the channel closes what it took

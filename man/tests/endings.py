@@ -19,8 +19,12 @@ def rows(session_cc):
     table = src[src.index("constexpr EndingRule kEndings[] = {"):]
     table = table[:table.index("};")]
     found = []
-    for m in re.finditer(r"\{Ending::(\w+),\s*LogLevel::\w+,\s*((?:\"(?:[^\"\\]|\\.)*\"\s*)+),\s*"
-                         r"(reply::\w+|\{\}),\s*(\w+),\s*(true|false)\}", table):
+    field = lambda name: r"(?:\.%s\s*=\s*)?" % name  # positional or designated
+    for m in re.finditer(r"\{" + field("ending") + r"Ending::(\w+),\s*" + field("level") +
+                         r"LogLevel::\w+,\s*" + field("log") +
+                         r"((?:\"(?:[^\"\\]|\\.)*\"\s*)+),\s*" + field("reply") +
+                         r"(reply::\w+|\{\}),\s*" + field("status") + r"(\w+),\s*" +
+                         field("drop") + r"(true|false)\}", table):
         found.append({"name": m.group(1), "log": c_string(m.group(2)),
                       "reply": m.group(3), "status": m.group(4)})
     return found

@@ -8,6 +8,7 @@ usage: greylist_tests.py HELPER [test-name ...]
 """
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -325,6 +326,33 @@ def server_never_answers_costs_one_T_per_session():
         run.expect(250, 10), run.expect(250, 10), run.expect(250, 10)
         secs = time.time() - t0
         check(secs < 3.5, "three RCPTs took %.1fs: more than one -T" % secs)
+    finally:
+        run.cleanup()
+        fake.stop()
+
+
+@test
+def stop_during_a_hung_lookup_is_heard_at_once():
+    # The lookup runs in the poll loop: SIGTERM while the server thinks
+    # gets the 421 of a stop at once, not after -T (10 s here).
+    fake = FakePolicy("silent")
+    run = Run(options=["-T", "10", "-v", "-g", "127.0.0.1:%d" % fake.port])
+    try:
+        envelope(run)
+        run.send(b"RCPT TO:<a@d.example>\r\n")
+        deadline = time.time() + 5
+        while not fake.requests and time.time() < deadline:
+            time.sleep(0.02)
+        check(fake.requests, "the greylist server was never asked")
+        t0 = time.time()
+        run.proc.send_signal(signal.SIGTERM)
+        r = run.reply(timeout=5)
+        secs = time.time() - t0
+        check(r.startswith(b"421 4.3.2"), "reply to the RCPT after the stop: %r" % r)
+        check(secs < 1.0, "the stop took %.2f s during the lookup" % secs)
+        check(run.wait() == 111, "exit status")
+        check(rcpts_seen(run) == [], "the RCPT reached the child")
+        check("stopped: on SIGTERM" in run.stderr, "no stop ending logged: %r" % run.stderr)
     finally:
         run.cleanup()
         fake.stop()

@@ -54,6 +54,34 @@ SCRUB_NAMES = ("PROTO", "CADIR", "CAFILE", "TLS_UID", "TLS_GID")
 
 QUEUE_LIMIT = 256 * 1024     # bytes buffered per direction before we stop reading
 
+# The TLS library behind each flavour.  s6-networking is built with one of
+# two (./configure --enable-ssl=libtls|bearssl); sslserver uses OpenSSL.
+# They differ in how they treat the socket's O_NONBLOCK, a flag of the open
+# file description that the program's fd 0/1 share with the server:
+#   libtls  (s6-tlsd-io, stls_*): the handshake runs on the socket as it
+#           finds it (tls_handshake() once, no poll); on a non-blocking
+#           socket it returns "want read" and s6-tlsd-io dies ("unable to
+#           tls_handshake:" with an empty reason).  ndelay_on after it.
+#   bearssl (sbearssl_run): ndelay_on at the command, then its own poll
+#           loop runs the handshake; TLS 1.2 at most.
+#   openssl (sslserver): ndelay_on at the command, then SSL_accept in a
+#           poll loop (ssl_timeoutaccept).
+BACKENDS = {"s6": ("libtls", "bearssl"), "s6-new": ("libtls", "bearssl"),
+            "sslserver": ("openssl",)}
+
+# File status flags a program could change on the shared socket (F_SETFL).
+STATUS_FLAGS = [(getattr(os, n), n) for n in
+                ("O_NONBLOCK", "O_APPEND", "O_ASYNC", "O_DIRECT", "O_NOATIME")
+                if hasattr(os, n)]
+
+
+def flag_names(flags):
+    return [n for bit, n in STATUS_FLAGS if flags & bit]
+
+
+class WouldBlock(Exception):
+    """libtls's handshake found the shared socket non-blocking."""
+
 
 class Abort(Exception):
     """Raised from a signal handler: end the connection now."""
@@ -271,11 +299,22 @@ class Connection:
         self.to_sock = bytearray()
         self.sock_reset = False
         self.sni = None
+        # The socket's status flags as the server itself last left them:
+        # anything else found there was changed by the program.
+        self.sock_flags = fcntl.fcntl(conn.fileno(), fcntl.F_GETFL)
+        # A copy of the socket (the same open file description) to read the
+        # flags through until the program is reaped, even once the TLS
+        # engine is done with the connection: the program holds it open
+        # until then anyway.
+        self.flags_fd = os.dup(conn.fileno())
         self.rec = {
             "conn": num, "flavour": opts.flavour, "peer_pid": os.getpid(),
             "fds": {"ctl": self.fl["ctl"], "read": self.fl["read"], "write": self.fl["write"],
                     "sock": list(self.fl["sock"])},
             "close_notify_option": bool(opts.close_notify), "env_tcp": bool(opts.env_tcp),
+            "backend": opts.backend,
+            "sock_nonblock_at_command": None, "sock_nonblock_at_exit": None,
+            "sock_flags_changed": [],
             "command": None, "ctl": None, "handshake": None, "handshake_error": None,
             "protocol": None, "cipher": None, "sni": None,
             "answer_bytes": 0, "answer_names": [], "answer_unset": [],
@@ -291,6 +330,34 @@ class Connection:
         self.rec["events"].append("%.3f %s" % (now() - self.t0, what))
         if self.opts.verbose:
             warn("conn %d: %s" % (self.rec["conn"], what))
+
+    def check_sock_flags(self, when):
+        """Compares the shared socket's status flags with what the server
+        set; a difference is the program's doing.  Returns O_NONBLOCK
+        (None once the program is reaped)."""
+        if self.flags_fd is None:
+            return None
+        try:
+            found = fcntl.fcntl(self.flags_fd, fcntl.F_GETFL)
+        except OSError:
+            return None
+        mask = 0
+        for bit, _ in STATUS_FLAGS:
+            mask |= bit
+        if (found ^ self.sock_flags) & mask:
+            added = flag_names(found & ~self.sock_flags)
+            removed = flag_names(self.sock_flags & ~found)
+            what = "%s: %s" % (when, ", ".join(["+" + n for n in added] + ["-" + n for n in removed]))
+            self.rec["sock_flags_changed"].append(what)
+            self.ev("the program changed the shared socket's flags (%s)" % what)
+        return bool(found & os.O_NONBLOCK)
+
+    def server_ndelay_on(self, why):
+        """The server's own ndelay_on(socket): fcntl(F_GETFL) | O_NONBLOCK."""
+        fd = self.conn.fileno()
+        fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_NONBLOCK)
+        self.sock_flags |= os.O_NONBLOCK
+        self.ev("server: O_NONBLOCK on the socket (%s)" % why)
 
     def left(self, deadline=None):
         d = self.deadline if deadline is None else min(deadline, self.deadline)
@@ -400,6 +467,10 @@ class Connection:
                 pid, st = self.pid, 0
             if pid == self.pid:
                 self.status = st
+                # What the program left on the socket the server goes on using.
+                self.rec["sock_nonblock_at_exit"] = self.check_sock_flags("exit")
+                self.close_fd(self.flags_fd)
+                self.flags_fd = None
                 if os.WIFEXITED(st):
                     self.rec["exit_code"] = os.WEXITSTATUS(st)
                     self.ev("program exited %d" % self.rec["exit_code"])
@@ -481,7 +552,9 @@ class Connection:
             except OSError:
                 pass
 
-    # -- TLS plumbing (memory BIOs; the socket is ours, non-blocking) --
+    # -- TLS plumbing (memory BIOs; every socket call is MSG_DONTWAIT, so
+    # the model works whatever the socket's O_NONBLOCK, which it sets and
+    # reads only to play the real servers) --
     def pump_out(self):
         data = self.out.read()
         if data:
@@ -493,7 +566,7 @@ class Connection:
             if not w:
                 raise TimeoutError("socket not writable")
             try:
-                n = self.conn.send(self.to_sock)
+                n = self.conn.send(self.to_sock, socket.MSG_DONTWAIT)
             except BlockingIOError:
                 continue
             del self.to_sock[:n]
@@ -501,7 +574,7 @@ class Connection:
     def sock_recv(self):
         """Bytes from the socket into the TLS engine; False at EOF/reset."""
         try:
-            data = self.conn.recv(65536)
+            data = self.conn.recv(65536, socket.MSG_DONTWAIT)
         except BlockingIOError:
             return True
         except (ConnectionResetError, OSError) as e:
@@ -524,10 +597,13 @@ class Connection:
         conn_ctx.sni_callback = sni_cb
         self.inc = ssl.MemoryBIO()
         self.out = ssl.MemoryBIO()
-        # Both real servers put the socket in non-blocking mode here
-        # (ndelay_on); the flag belongs to the open file, so the
-        # program's fd 0 and 1 are non-blocking from now on too.
-        self.conn.setblocking(False)
+        libtls = opts.backend == "libtls"
+        if not libtls:
+            # BearSSL's s6-tlsd-io and sslserver put the socket in
+            # non-blocking mode before the handshake (ndelay_on); the flag
+            # belongs to the open file, so the program's fd 0 and 1 are
+            # non-blocking from now on too.
+            self.server_ndelay_on("before the handshake")
         self.tls = conn_ctx.wrap_bio(self.inc, self.out, server_side=True)
         deadline = now() + opts.handshake_timeout
         eof = False
@@ -537,9 +613,20 @@ class Connection:
                 break
             except ssl.SSLWantReadError:
                 self.pump_out()
+                wrote = bool(self.to_sock)
                 self.flush_sock(deadline)
                 if eof:
                     raise ssl.SSLEOFError("client closed during the handshake")
+                if libtls and fcntl.fcntl(self.conn.fileno(), fcntl.F_GETFL) & os.O_NONBLOCK \
+                        and (wrote or not self.sock_readable_now()):
+                    # libtls reads the socket as it is: non-blocking (the
+                    # program set it: the flag is shared) and nothing there
+                    # yet, tls_handshake() says "want read", which
+                    # s6-tlsd-io takes for a fatal error.  Right after its
+                    # own flight nothing can be there (the client's answer
+                    # is a round trip away; C reads at once, this model is
+                    # slower), so that read fails always.
+                    raise WouldBlock("tls_handshake: want read (the shared socket is non-blocking)")
                 r, _, _ = select.select([self.conn], [], [], self.left(deadline))
                 if not r:
                     raise TimeoutError("handshake not finished within %g s" % opts.handshake_timeout)
@@ -553,6 +640,12 @@ class Connection:
                 raise
         self.pump_out()
         self.flush_sock(deadline + 5.0)
+        if libtls:
+            self.server_ndelay_on("after the handshake, stls_run")
+
+    def sock_readable_now(self):
+        r, _, _ = select.select([self.conn], [], [], 0)
+        return bool(r)
 
     # -- the whole connection --
     def run(self):
@@ -611,10 +704,12 @@ class Connection:
                 self.ctl.shutdown(socket.SHUT_RD)          # s6-ucspitlsd: fd_shutdown(ctl, 0)
             except OSError:
                 pass
-        # The handshake, on the socket itself.
+        # The handshake, on the socket itself.  What did the program leave
+        # on the socket we share?  (libtls fails on O_NONBLOCK.)
+        self.rec["sock_nonblock_at_command"] = self.check_sock_flags("command")
         try:
             self.handshake()
-        except (ssl.SSLError, OSError, TimeoutError) as e:
+        except (ssl.SSLError, OSError, TimeoutError, WouldBlock) as e:
             self.rec["handshake"] = "failed"
             self.rec["handshake_error"] = "%s: %s" % (type(e).__name__, e)
             self.rec["tls_end"] = "handshake-failed"
@@ -915,6 +1010,8 @@ class Connection:
     def finish(self):
         try:
             self.close_pipes()
+            self.close_fd(self.flags_fd)
+            self.flags_fd = None
             self.close_sock()
             self.close_ctl("connection done")
             if self.pid is not None and self.status is None:
@@ -963,6 +1060,8 @@ def parse_args(argv):
     p.add_argument("--close-notify", action="store_true",
                    help="s6: end TLS with close_notify (s6-ucspitlsd -S) instead of a bare TCP half-close")
     p.add_argument("--env-tcp", action="store_true", help="sslserver: TCP* variables too (sslserver -e)")
+    p.add_argument("--backend", choices=("libtls", "bearssl", "openssl"),
+                   help="the TLS library: s6 libtls (default) or bearssl; sslserver openssl")
     p.add_argument("--tls-version", choices=("any", "1.2", "1.3"), default="any",
                    help="limit TLS to one version (1.2: what the BearSSL backend gives)")
     p.add_argument("--fds", help="CTL,READ,WRITE: other descriptor numbers than the flavour's")
@@ -998,6 +1097,10 @@ def parse_args(argv):
         p.error("no program given (after --)")
     if opts.once:
         opts.connections = 1
+    if opts.backend is None:
+        opts.backend = BACKENDS[opts.flavour][0]
+    elif opts.backend not in BACKENDS[opts.flavour]:
+        p.error("--backend %s: %s has %s" % (opts.backend, opts.flavour, ", ".join(BACKENDS[opts.flavour])))
     if opts.fds:
         try:
             c, r, w = (int(x) for x in opts.fds.split(","))
@@ -1015,6 +1118,12 @@ def make_context(opts):
     # Python sets this by default: it would report a client's TCP EOF
     # without close_notify as a close_notify.
     ctx.options &= ~getattr(ssl, "OP_IGNORE_UNEXPECTED_EOF", 0)
+    if opts.backend == "bearssl" and opts.tls_version == "any":
+        # BearSSL has no TLS 1.3; s6's BearSSL build negotiated
+        # ECDHE-ECDSA-CHACHA20-POLY1305 with OpenSSL clients.
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+        ctx.set_ciphers("ECDHE+CHACHA20:ECDHE+AESGCM")
+        ctx.options |= ssl.OP_CIPHER_SERVER_PREFERENCE
     if opts.tls_version == "1.2":
         ctx.minimum_version = ctx.maximum_version = ssl.TLSVersion.TLSv1_2
     elif opts.tls_version == "1.3":
