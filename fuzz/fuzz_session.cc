@@ -81,6 +81,16 @@
 //     the Session is told next.
 // P1  A greylist request only with greylisting on, one at a time, well
 //     formed.
+// G1  No greylist request once the child answered an AUTH exchange (the
+//     AUTH line or a SASL line after 334) with 2xx in this TLS epoch.
+// G2  Otherwise, with greylisting on, a RCPT reaches the child only once
+//     every earlier command has had its reply (it waited for a verdict),
+//     and, with a client address and a sender accepted, after its own
+//     request. The driver pairs the n-th final reply line of the child
+//     with the n-th thing it was sent (command, SASL line, body) to follow
+//     the AUTH state and the transaction: MAIL 2xx opens it; RSET,
+//     EHLO/HELO 2xx, a message's or a last chunk's reply and the TLS reset
+//     close it.
 // L1  Log lines are printable ASCII at or under the configured level, and
 //     SASL data or an AUTH initial response never appear in them; the log
 //     line of an AUTH command, forwarded or refused, shows at most "AUTH",
@@ -351,6 +361,8 @@ class Driver {
     check(during <= budget() + 256 * (input + 64),
           "M1: the Session's heap during one call is over its budget");
     perform();
+    // G2: a verdict forwards its RCPT in the call that delivers it, or never.
+    if (!session_->awaiting_policy()) request_for_rcpt_ = false;
   }
 
   std::size_t budget() const {
@@ -468,6 +480,8 @@ class Driver {
       tls_floor_ = client_stream_.size();
       tls_started_ = true;
       swallow_open_ = true;
+      authenticated_ = false;  // G1, G2: RFC 3207 4.2
+      in_transaction_ = false;
     }
     if (was_waiting) tls_wait_ = false;
     call([&] { session_->on_control(e); }, 0);
@@ -506,6 +520,10 @@ class Driver {
         if (owed_ > 0) --owed_;  // the helper's RSET had its reply
       }
       reply_start_ = r.last();
+      if (r.last()) {
+        codes_.push_back(r.code);
+        pair_replies();
+      }
       if (!never) expect(ExpectedLine{reply_key(line), r.last(), keyword});
       lines_this_call_.push_back(r);
     }
@@ -623,6 +641,9 @@ class Driver {
       case Action::Kind::AskPolicy:
         check(config_.greylist, "P1: a greylist request without greylisting");
         check(!policy_outstanding_, "P1: a second greylist request before the answer");
+        check(!authenticated_,
+              "G1: a greylist request after the child accepted AUTH in this TLS epoch");
+        request_for_rcpt_ = true;
         check(bytes.size() > 2 && bytes.substr(bytes.size() - 2) == "\n\n" &&
                   bytes.substr(0, 28) == "request=smtpd_access_policy\n",
               "P1: a malformed greylist request");
@@ -689,6 +710,8 @@ class Driver {
         if (ref.finished && body_out_ == ref.out.size()) {
           child_mode_ = ChildMode::Command;
           ++owed_;  // the message's reply
+          sent_.push_back(Sent::Ends);
+          pair_replies();
         }
         return;
       }
@@ -716,6 +739,8 @@ class Driver {
         partial_.clear();
         child_mode_ = ChildMode::Command;
         ++owed_;  // the reply to the SASL line
+        sent_.push_back(Sent::Auth);
+        pair_replies();
         return;
       }
       case ChildMode::Command:
@@ -735,6 +760,14 @@ class Driver {
             "under -s");
     }
     ++owed_;
+    if (cmd.verb == tws::Verb::Rcpt && config_.greylist && !authenticated_) {
+      check(sent_.empty(), "G2: a RCPT reached the child before the replies to earlier commands");
+      if (!config_.client_address.empty() && in_transaction_)
+        check(request_for_rcpt_, "G2: a RCPT reached the child with no greylist request");
+      request_for_rcpt_ = false;
+    }
+    sent_.push_back(sent_kind(cmd));
+    pair_replies();
     if (cmd.verb == tws::Verb::Quit) quit_forwarded_ = true;
     if (cmd.verb == tws::Verb::Auth) {
       // "AUTH mech initial-response": the response must not be logged.
@@ -755,6 +788,58 @@ class Driver {
       chunk_left_ = cmd.chunk_size;
       chunk_line_.assign(bytes);
       chunk_next_ = 0;
+    }
+  }
+
+  // G1, G2: what each thing sent to the child was, for its reply.
+  enum class Sent { Other, Auth, Mail, Helo, Rset, Ends };
+  static Sent sent_kind(const tws::Command& cmd) {
+    using tws::Verb;
+    switch (cmd.verb) {
+      case Verb::Auth:
+        return Sent::Auth;
+      case Verb::Mail:
+        return Sent::Mail;
+      case Verb::Ehlo:
+      case Verb::Helo:
+        return Sent::Helo;
+      case Verb::Rset:
+        return Sent::Rset;
+      case Verb::Bdat:
+        return cmd.chunk_last ? Sent::Ends : Sent::Other;
+      default:
+        return Sent::Other;
+    }
+  }
+  // The n-th final line answers the n-th thing sent, whichever came first
+  // to the driver (a child may answer ahead within one read).
+  void pair_replies() {
+    while (!sent_.empty() && !codes_.empty()) {
+      Sent what = sent_.front();
+      sent_.pop_front();
+      int code = codes_.front();
+      codes_.pop_front();
+      answered(what, code);
+    }
+  }
+  void answered(Sent what, int code) {
+    bool ok = code >= 200 && code < 300;
+    switch (what) {
+      case Sent::Auth:
+        if (ok) authenticated_ = true;
+        break;
+      case Sent::Mail:
+        if (ok) in_transaction_ = true;
+        break;
+      case Sent::Helo:
+        if (ok) in_transaction_ = false;
+        break;
+      case Sent::Rset:
+      case Sent::Ends:
+        in_transaction_ = false;
+        break;
+      case Sent::Other:
+        break;
     }
   }
 
@@ -977,6 +1062,11 @@ class Driver {
 
   // Greylisting.
   bool policy_outstanding_ = false;
+  std::deque<Sent> sent_{Sent::Other};  // awaiting a reply; the greeting first
+  std::deque<int> codes_;               // final reply lines not paired yet
+  bool authenticated_ = false;          // G1: AUTH answered 2xx in this TLS epoch
+  bool in_transaction_ = false;         // G2: a sender is accepted
+  bool request_for_rcpt_ = false;       // G2: a request not yet used by a RCPT
   std::vector<std::string> policy_replies_;
   tws::PolicyAnswerReader reader_;
 

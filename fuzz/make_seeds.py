@@ -199,6 +199,26 @@ REAL = [
         b"CAUTH LOGIN\r\n", b"S334 VXNlcm5hbWU6\r\n", b"Cc2VjcmV0LXVzZXItbmFtZQ==\r\n",
         b"S334 UGFzc3dvcmQ6\r\n", b"Cc2VjcmV0LXBhc3N3b3JkLXZhbHVl\r\n",
         b"S235 Authentication succeeded\r\n", b"CQUIT\r\n", b"S221 bye\r\n"]),
+    # Greylisting with the current protocol (G1, G2): a failed AUTH and a
+    # RCPT that waits for its verdict; an AUTH answered 235 before
+    # STARTTLS, forgotten inside TLS (a request again); AUTH LOGIN inside
+    # TLS answered 235 after its challenges, then RCPTs with no request.
+    bytes([2 | 4 | 0x20]) + SEP.join([
+        b"S220 mx.example ESMTP Exim 4.96\r\n", b"CEHLO c\r\n", b"S" + EXIM_AUTH_EHLO,
+        b"CAUTH PLAIN AGFsaWNlAHdyb25n\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\n",
+        b"S535 Incorrect authentication data\r\n", b"S250 OK\r\n",
+        b"aaction=DEFER_IF_PERMIT Greylisted\n\n", b"CAUTH PLAIN AGFsaWNlAHNlY3JldA==\r\n",
+        b"S235 Authentication succeeded\r\n", b"CRSET\r\nSTARTTLS\r\n", b"S250 Reset OK\r\n",
+        b"r", b"S250 Reset OK\r\n", b"CEHLO c\r\n",
+        b"S" + EXIM_AUTH_EHLO.replace(b"250-STARTTLS\r\n", b""),
+        b"CMAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\n", b"S250 OK\r\n",
+        b"aaction=DUNNO\n\n", b"S250 Accepted\r\n", b"CRSET\r\nAUTH LOGIN\r\n",
+        b"S250 Reset OK\r\n334 VXNlcm5hbWU6\r\n", b"Cc2VjcmV0LXVzZXItbmFtZQ==\r\n",
+        b"S334 UGFzc3dvcmQ6\r\n", b"Cc2VjcmV0LXBhc3N3b3JkLXZhbHVl\r\n",
+        b"S235 Authentication succeeded\r\n",
+        b"CMAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nRCPT TO:<e@d.example>\r\nDATA\r\n",
+        b"S250 OK\r\n250 Accepted\r\n250 Accepted\r\n354 go ahead\r\n", b"Chi\r\n.\r\n",
+        b"S250 OK id=1xVnEV-00022S-1R\r\n", b"CQUIT\r\n", b"S221 bye\r\n"]),
 ]
 
 POLICY = [

@@ -15,6 +15,11 @@ add_test(NAME man.options
 add_test(NAME man.constants
   COMMAND ${PYTHON3} ${TWS_MAN_TESTS}/constants.py ${CMAKE_SOURCE_DIR}/src/constants.h ${TWS_MANPAGE})
 
+# The per-client variables: src/client_policy.cc's table, ENVIRONMENT, -h.
+add_test(NAME man.environment
+  COMMAND ${PYTHON3} ${TWS_MAN_TESTS}/environment.py ${CMAKE_SOURCE_DIR}/src/client_policy.cc
+          $<TARGET_FILE:tlswrapper-smtp> ${TWS_MANPAGE})
+
 # The ENDINGS section is the Session's table of endings (src/session.cc), one
 # row per value of the enum Ending (src/session.h).
 add_test(NAME man.endings

@@ -9,8 +9,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "child_process.h"
+#include "client_policy.h"
 #include "constants.h"
 #include "control_channel.h"
 #include "io.h"
@@ -76,9 +78,19 @@ int main(int argc, char** argv) {
   Logger log;
   log.configure(1, client_address(), session_id_from_environment());
   if (!parse_options(argc, argv, &opt, &err)) {
-    log.write(LogLevel::Error, err);
-    log.write(LogLevel::Error, std::string("usage: ") + kUsage);
+    // A usage error is the caller's, not a session's: one plain line.
+    write_all(2, shared_access(2), "tlswrapper-smtp: " + err + "; usage: " + kUsage + "\n", 1000);
     return kExitUsage;
+  }
+  if (opt.help) {
+    std::string help = help_text() +
+                       "per-client variables (tcprules; man tlswrapper-smtp, "
+                       "ENVIRONMENT):\n";
+    for (const ClientVariable& v : kClientVariables)
+      help += "  " + std::string(v.name) +
+              std::string(v.name.size() < 14 ? 14 - v.name.size() : 1, ' ') + std::string(v.what) +
+              "; " + std::string(v.values) + "\n";
+    return write_all(1, shared_access(1), help, 1000) ? 0 : kExitTemporary;
   }
   log.configure(opt.verbosity, client_address(), log.id());
 
@@ -101,6 +113,20 @@ int main(int argc, char** argv) {
     if (opt.auth_needs_tls)
       log.write(LogLevel::Warning, "-a: no TLS front (neither fd 5 nor SSLCTLFD): AUTH is refused");
   }
+
+  // This client's policy (tcprules and the like): read once, before the
+  // greylist server is connected (a client not greylisted needs none).
+  // Malformed values and conflicts are said; the session takes the
+  // stricter reading.
+  std::vector<std::string> notes;
+  ClientPolicy client = read_client_policy(std::getenv, &notes);
+  SessionPolicy from_options;
+  from_options.starttls = control.protocol() != ControlProtocol::None;
+  from_options.tls_required = opt.tls_required;
+  from_options.auth_needs_tls = opt.auth_needs_tls;
+  from_options.greylist = !opt.greylist.empty();
+  const SessionPolicy policy_of_client = apply_client_policy(from_options, client, &notes);
+  for (const std::string& note : notes) log.write(LogLevel::Warning, note);
 
   // A vanished reader is a write error to handle, not a signal.
   signal(SIGPIPE, SIG_IGN);
@@ -135,7 +161,9 @@ int main(int argc, char** argv) {
       log.write(LogLevel::Error, "-g: '" + opt.greylist + "' is not host:port");
       return kExitUsage;
     }
-    if (!policy.resolve(host, port, &err)) {
+    if (!policy_of_client.greylist) {
+      log.write(LogLevel::Debug, "this client is not greylisted: no greylist server");
+    } else if (!policy.resolve(host, port, &err)) {
       log.write(LogLevel::Warning, err);
     } else if (!policy.connect_now(&err)) {
       log.write(LogLevel::Warning, err + " (tried again at the first recipient)");
@@ -177,15 +205,18 @@ int main(int argc, char** argv) {
   }
 
   SessionConfig config;
-  config.control = control.protocol();
+  // NOTLS: the session runs as if no front offered STARTTLS; the front's
+  // descriptors stay open and unused (closing them would end the session
+  // under some fronts).
+  config.control = policy_of_client.starttls ? control.protocol() : ControlProtocol::None;
   config.log_level = log.level();
   config.client_address = client_address();
   config.client_name = env("TCPREMOTEHOST");
   config.session_id = log.id();
-  config.greylist = !opt.greylist.empty();
+  config.greylist = policy_of_client.greylist;
   config.greylist_fail_closed = opt.greylist_fail_closed;
-  config.auth_needs_tls = opt.auth_needs_tls;
-  config.tls_required = opt.tls_required;
+  config.auth_needs_tls = policy_of_client.auth_needs_tls;
+  config.tls_required = policy_of_client.tls_required;
   Session session(std::move(config));
 
   RelayLimits limits;

@@ -16,7 +16,8 @@ namespace tws {
 
 const char* const kVersion = TWS_VERSION;
 const char* const kUsage =
-    "tlswrapper-smtp [options] prog [args ...] (tlswrapper-smtp " TWS_VERSION ")";
+    "tlswrapper-smtp [-hqvcCas] [-t seconds] [-T seconds] [-u user] [-g host:port] "
+    "[-J jaildir] [-j jailuser] prog [args ...] (tlswrapper-smtp " TWS_VERSION ")";
 
 namespace {
 
@@ -28,6 +29,34 @@ bool seconds(const char* text, int* out) {
 }
 
 }  // namespace
+
+std::string help_text() {
+  using std::to_string;
+  return std::string("usage: ") + kUsage +
+         "\n"
+         "  -h            this help\n"
+         "  -q            quiet: no log lines\n"
+         "  -v            more log lines: -v a line per transaction, -vv every command and\n"
+         "                reply, -vvv tracing\n"
+         "  -t seconds    whole-session limit, " +
+         to_string(kMinSeconds) + ".." + to_string(kMaxSeconds) + " (default " +
+         to_string(kDefaultSessionTimeout) +
+         ")\n"
+         "  -T seconds    limit on each wait: the client, the child, a write, the TLS ack\n"
+         "                (default " +
+         to_string(kDefaultIoTimeout) +
+         ")\n"
+         "  -u user       run prog as user\n"
+         "  -g host:port  greylist through a postgrey (Postfix policy protocol) server\n"
+         "  -C            greylist lookups fail open (default)\n"
+         "  -c            greylist lookups fail closed: 421 and exit 111\n"
+         "  -a            AUTH only inside TLS\n"
+         "  -s            TLS required before mail (implies -a)\n"
+         "  -J dir        jail directory (default " +
+         kDefaultJailDir +
+         ")\n"
+         "  -j user       jail uid/gid (default: an id of the session's own)\n";
+}
 
 bool parse_options(int argc, char** argv, Options* out, std::string* err) {
   int i = 1;
@@ -41,7 +70,10 @@ bool parse_options(int argc, char** argv, Options* out, std::string* err) {
     bool value_taken = false;
     for (const char* p = arg + 1; *p && !value_taken; ++p) {
       const char opt = *p;
-      if (opt == 'q') {
+      if (opt == 'h') {
+        out->help = true;
+        return true;
+      } else if (opt == 'q') {
         out->verbosity = 0;
       } else if (opt == 'v') {
         if (out->verbosity < 4) ++out->verbosity;

@@ -20,13 +20,18 @@ struct Options {
   bool greylist_fail_closed = false;             // -c (fail-closed) / -C (fail-open, default)
   bool auth_needs_tls = false;                   // -a: AUTH only inside TLS
   bool tls_required = false;                     // -s: no mail before TLS (implies -a)
+  bool help = false;                             // -h: the usage to stdout, exit 0
   std::vector<std::string> prog;                 // prog and its arguments
 };
 
-// Fills *out, or returns false with a message in *err.
+// Fills *out, or returns false with a message in *err. -h stops the
+// parse: out->help is set and no prog is needed.
 bool parse_options(int argc, char** argv, Options* out, std::string* err);
 
+// The one-line synopsis (with the version), and the help -h prints: the
+// synopsis and a line for every option.
 extern const char* const kUsage;
+std::string help_text();
 // The project's version (the top-level VERSION file, through CMake).
 extern const char* const kVersion;
 

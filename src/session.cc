@@ -279,6 +279,7 @@ void Session::end_transaction(std::string_view outcome) {
     m += outcome;
     m += " tls=";
     m += tls_active_ && !tls_name_.empty() ? tls_name_ : yes_no(tls_active_);
+    if (authenticated_) m += " auth=yes";
     log(LogLevel::Info, std::move(m));
   }
   in_transaction_ = false;
@@ -353,7 +354,7 @@ std::size_t Session::on_client(std::string_view in) {
         used += cut.size;
         if (cut.complete) {
           log(LogLevel::Debug, "> [authentication data]");
-          push(Pending::Kind::Held, "AUTH data");
+          push(Pending::Kind::Auth);
           mode_ = Mode::Held;
         }
         break;
@@ -420,7 +421,7 @@ void Session::command(std::string_view raw, bool copy) {
       bdat(raw, copy, cmd, refused);
       return;
     case Verb::Rcpt:
-      if (config_.greylist) {
+      if (config_.greylist && !authenticated_) {
         // The RCPT waits for the policy verdict; nothing after it may reach
         // the child first.
         push(K::Policy, std::string(raw), std::string(cmd.address));
@@ -460,7 +461,7 @@ void Session::command(std::string_view raw, bool copy) {
       // The child's reply decides what the next client bytes are (a body
       // after 354, SASL data after 334), so nothing more is read until then.
       emit(Action::Kind::ToChild, raw, copy);
-      push(K::Held, std::string(verb_name(cmd.verb)));
+      push(cmd.verb == Verb::Auth ? K::Auth : K::Held, std::string(verb_name(cmd.verb)));
       mode_ = Mode::Held;
       return;
   }
@@ -720,7 +721,7 @@ void Session::complete(const Pending& done, const ReplyLine& r) {
     end(Ending::ServerClosing, "421 " + printable(r.text, kMaxLoggedText));
     return;
   }
-  if ((code == 354 || code == 334) && done.kind != K::Held) {
+  if ((code == 354 || code == 334) && done.kind != K::Held && done.kind != K::Auth) {
     violation("reply " + std::to_string(code) + " to a command that cannot take it");
     return;
   }
@@ -762,6 +763,15 @@ void Session::complete(const Pending& done, const ReplyLine& r) {
       mode_ = Mode::Command;
       quit_sent_ = false;
       break;
+    case K::Auth:
+      // One step (235 to AUTH with an initial response) or the last of
+      // the 334 challenges: the server accepted the client. 4xx, 5xx and
+      // the 501 to a client's "*" cancel change nothing.
+      if (positive(code) && !authenticated_) {
+        authenticated_ = true;
+        if (config_.greylist) log(LogLevel::Info, "client authenticated: not greylisted");
+      }
+      [[fallthrough]];
     case K::Held:
       if (code == 354) {
         scanner_.reset();
@@ -879,6 +889,7 @@ void Session::on_control(ControlEvent event, std::string_view negotiated) {
 void Session::tls_started() {
   end_transaction("none (STARTTLS)");  // it ran in plaintext
   tls_active_ = true;
+  authenticated_ = false;
   if (discarded_ > 0)
     log(LogLevel::Warning, "discarded " + std::to_string(discarded_) +
                                " bytes the client sent after STARTTLS in plaintext");

@@ -133,7 +133,8 @@ class Session {
       Rset,
       Noop,
       Quit,
-      Held,  // DATA, AUTH, SASL data, unknown verbs: the reply says what follows
+      Held,  // DATA, unknown verbs: the reply says what follows
+      Auth,  // AUTH or a SASL line: held likewise; a 2xx authenticates the client
       Chunk,
       ChunkLast,
       Message,
@@ -219,6 +220,10 @@ class Session {
 
   // Greylisting.
   bool policy_asked_ = false;
+  // The child answered an AUTH exchange with 2xx in this TLS epoch (RFC
+  // 4954 4; forgotten when TLS starts, RFC 3207 4.2): the client's
+  // recipients are not greylisted. Credentials are never kept.
+  bool authenticated_ = false;
 
   // What the client told us (forgotten when TLS starts).
   std::string helo_;

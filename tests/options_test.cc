@@ -105,4 +105,22 @@ BOOST_AUTO_TEST_CASE(refused) {
   BOOST_TEST(parse({"-t", "86400", "-T", "1", "prog"}, &o, &err));
 }
 
+BOOST_AUTO_TEST_CASE(help_needs_no_program_and_lists_every_option) {
+  Options o;
+  std::string err;
+  BOOST_TEST(parse({"-h"}, &o, &err));
+  BOOST_TEST(o.help);
+  Options grouped;
+  BOOST_TEST(parse({"-vh"}, &grouped, &err));
+  BOOST_TEST(grouped.help);
+  Options none;
+  BOOST_TEST(parse({"exim4"}, &none, &err));
+  BOOST_TEST(!none.help);
+  std::string help = help_text();
+  BOOST_TEST(help.rfind("usage: tlswrapper-smtp [-hqvcCas] ", 0) == 0u);
+  for (const char* opt :
+       {"-h", "-q", "-v", "-t", "-T", "-u", "-g", "-C", "-c", "-a", "-s", "-J", "-j"})
+    BOOST_TEST(help.find(std::string("\n  ") + opt + " ") != std::string::npos, opt);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

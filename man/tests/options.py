@@ -5,7 +5,9 @@ page documents, with the same arity, in OPTIONS and in SYNOPSIS.
 The program's side is asked of the binary itself: `HELPER -X` alone, for
 every letter and digit X, makes the real parser answer "unknown option -X",
 "option -X needs a value" (an option with a value) or "no program to run"
-(a flag), always with exit status 100 and before anything is started.
+(a flag), always with exit status 100 and before anything is started; -h
+alone prints the usage on stdout and exits 0. Every option the help lists
+is one the parser accepts.
 
 usage: options.py HELPER MANPAGE
 """
@@ -22,6 +24,14 @@ def probe(helper):
         r = subprocess.run([helper, "-" + c], stdin=subprocess.DEVNULL, capture_output=True,
                            text=True, errors="replace", timeout=20, env={"PATH": "/usr/bin:/bin"})
         err = r.stderr
+        if c == "h":
+            # -h alone: the usage with every option on stdout, exit 0.
+            if r.returncode == 0 and r.stdout.startswith("usage: ") and not err:
+                accepted[c] = "flag"
+            else:
+                problems.append(f"-h: exit status {r.returncode}, stdout {r.stdout[:80]!r}, "
+                                f"stderr {err.strip()!r}; expected the usage on stdout, exit 0")
+            continue
         if r.returncode != 100:
             problems.append(f"-{c}: exit status {r.returncode}, expected 100: {err.strip()!r}")
         elif f"unknown option -{c}" in err:
@@ -104,6 +114,10 @@ def main():
     print("program accepts:", " ".join(f"-{c}{'' if k == 'flag' else ' VALUE'}"
                                        for c, k in sorted(program.items())))
     failures = list(problems)
+    help_text = subprocess.run([helper, "-h"], capture_output=True, text=True, timeout=20).stdout
+    listed = set(re.findall(r"^  -([A-Za-z0-9]) ", help_text, re.M))
+    if listed != set(program):
+        failures.append(f"-h lists {sorted(listed)}, the parser accepts {sorted(program)}")
     if "q" not in program or "v" not in program:
         failures.append("the probe did not recognise -q and -v: it cannot be trusted")
     for name, reader in (("OPTIONS", documented_options), ("SYNOPSIS", synopsis_options)):

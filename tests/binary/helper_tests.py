@@ -266,6 +266,32 @@ def options_refused_before_prog_runs():
 
 
 @test
+def help_on_stdout_usage_error_one_line_on_stderr():
+    marker = tempfile.mktemp(prefix="tws-marker-")
+    p = subprocess.run([HELPER, "-h", "sh", "-c", "touch " + marker], capture_output=True,
+                       timeout=10, env={"TCPREMOTEIP": "192.0.2.7"})
+    out = p.stdout.decode()
+    check(p.returncode == 0, "-h: exit %d, expected 0" % p.returncode)
+    check(p.stderr == b"", "-h wrote to stderr: %r" % p.stderr)
+    check(out.startswith("usage: tlswrapper-smtp [-hqvcCas] "), "-h: %r" % out[:80])
+    for opt in "hqvtTugCcasJj":
+        check(("\n  -%s " % opt) in out, "-h does not list -%s" % opt)
+    for name in ("RELAYCLIENT", "NOTLS", "REQUIRETLS", "FORCETLS", "GREYLIST"):
+        check(("\n  %s " % name) in out, "-h does not list %s" % name)
+    check(not os.path.exists(marker), "-h: prog ran")
+    for bad, says in ((["-Z", "true"], "unknown option -Z"), (["-T"], "option -T needs a value"),
+                      ([], "no program to run")):
+        p = subprocess.run([HELPER, *bad], capture_output=True, timeout=10,
+                           env={"TCPREMOTEIP": "192.0.2.7"})
+        err = p.stderr.decode()
+        check(p.returncode == 100 and p.stdout == b"", "%s: exit %d" % (bad, p.returncode))
+        check(err.count("\n") == 1 and err.startswith("tlswrapper-smtp: " + says + "; usage: "),
+              "%s: not one usage line: %r" % (bad, err))
+        check("192.0.2.7" not in err and "unknown:" not in err and "error:" not in err,
+              "%s: the usage line reads as a session's log line: %r" % (bad, err))
+
+
+@test
 def option_forms_accepted():
     for opts in (["-T2"], ["-T", "2"], ["-t600", "-T15"], ["-vvv"], ["-q"], ["-v", "-v", "-v", "-v"],
                  ["-qT", "3"], ["--"]):
