@@ -559,7 +559,7 @@ class Driver {
     std::string_view bytes = a.bytes();
     static constexpr const char* kNames[] = {"  -> child",  "  -> client", "  -> fd5",
                                              "  close fd5", "  await tls", "  -> policy",
-                                             "  log",       "  exit"};
+                                             "  timer",     "  log",       "  exit"};
     trace(kNames[static_cast<int>(a.kind)],
           a.kind == Action::Kind::Exit ? std::to_string(a.status) : bytes);
     switch (a.kind) {
@@ -620,6 +620,8 @@ class Driver {
                   bytes.substr(0, 28) == "request=smtpd_access_policy\n",
               "P1: a malformed greylist request");
         policy_outstanding_ = true;
+        return;
+      case Action::Kind::StartTimer:
         return;
       case Action::Kind::Log:
         check(a.level <= config_.log_level, "L1: a log line above the configured level");

@@ -110,6 +110,12 @@ void Relay::perform_one(const Action& a) {
       policy_answer_ = true;
       return;
     }
+    case Action::Kind::StartTimer:
+      // The one timer the Session asks for: the pregreet test's wait.
+      greeting_timer_ = true;
+      greeting_since_ = now_ms();
+      greeting_due_ = greeting_since_ + a.millis;
+      return;
     case Action::Kind::Log:
       log_.write(a.level, a.bytes());
       return;
@@ -219,8 +225,8 @@ void Relay::feed_client() {
   // grow the replies waiting for it without bound.
   while (!exit_requested_ && in_end_ > in_begin_ && session_.wants_client() && to_child_.empty() &&
          to_client_.size() < kMaxClientOutput) {
-    std::size_t n =
-        session_.on_client(std::string_view(in_.get() + in_begin_, in_end_ - in_begin_));
+    std::size_t n = session_.on_client(std::string_view(in_.get() + in_begin_, in_end_ - in_begin_),
+                                       greeting_timer_ ? now_ms() - greeting_since_ : 0);
     perform();  // writes (or copies) every view into in_ before it moves
     in_begin_ += n;
     if (n == 0) break;
@@ -287,7 +293,9 @@ Relay::Deadline Relay::next_deadline() const {
   const std::int64_t io = limits_.io_timeout_ms;
   Deadline d{session_deadline_, Timer::Session};
   Deadline w;
-  if (awaiting_ack_) {
+  if (greeting_timer_ && session_.pregreet_running()) {
+    w = {greeting_due_, Timer::Greeting};  // the client is rightly silent
+  } else if (awaiting_ack_) {
     w = {ack_since_ + io, Timer::Control};
   } else if (!to_client_.empty()) {
     w = {client_since_ + io, Timer::Client};  // the client does not read
@@ -359,6 +367,14 @@ int Relay::run() {
     }
     if (ready == 0) {
       if (now_ms() >= d.at) {
+        if (d.timer == Timer::Greeting) {
+          // A byte already in the pipe came before the last line: it is
+          // early talk, however near the end of the wait.
+          greeting_timer_ = false;
+          read_client(kReadSize);
+          feed_client();
+          if (exit_requested_) continue;
+        }
         session_.on_timeout(d.timer);
         perform();
       }

@@ -107,6 +107,9 @@ class Relay {
 
   std::int64_t session_deadline_ = 0;
   std::int64_t client_since_ = 0, child_since_ = 0, ack_since_ = 0;
+  // The pregreet test's wait (Timer::Greeting), while it runs.
+  bool greeting_timer_ = false;
+  std::int64_t greeting_since_ = 0, greeting_due_ = 0;
 };
 
 }  // namespace tws

@@ -20,6 +20,13 @@
 // in the pipe at that moment), whatever wants_client() says: while TLS is
 // pending the Session takes all of it, discards it and counts it, so only
 // bytes written after the go-ahead are read as TLS input.
+//
+// The pregreet test (SessionConfig::greet_delay_ms): the server's 220 goes
+// out as a multi-line reply whose last line the Session holds until the
+// driver reports Timer::Greeting (started by a StartTimer action when the
+// first line goes out). Meanwhile wants_client() is true, so that any
+// client byte, from the very start of the session, reaches on_client():
+// the driver gives with it how long the timer has run, for the log line.
 #pragma once
 
 #include <cstddef>
@@ -52,6 +59,7 @@ enum class Ending {
   TlsFailed,       // the TLS wrapper did not confirm the handshake
   PolicyFailed,    // a greylist lookup failed under -c
   BdatUnreadable,  // a BDAT size that cannot be read: no way to resynchronise
+  Pregreet,        // -p: the client spoke before the greeting's last line
 };
 
 struct SessionConfig {
@@ -68,6 +76,9 @@ struct SessionConfig {
   // TLS (it implies -a).
   bool auth_needs_tls = false;
   bool tls_required = false;
+  // The pregreet test (-p, GREETDELAY): how long the last line of a 220
+  // greeting is held, in milliseconds; 0 is off.
+  int greet_delay_ms = 0;
 };
 
 class Session {
@@ -75,7 +86,9 @@ class Session {
   explicit Session(SessionConfig config);
 
   // ---- events
-  std::size_t on_client(std::string_view bytes);
+  // `greeting_ms`: while the pregreet test holds the greeting, how long
+  // ago the driver started Timer::Greeting (for the log line only).
+  std::size_t on_client(std::string_view bytes, std::int64_t greeting_ms = 0);
   void on_client_eof();
   void on_child(std::string_view bytes);
   void on_child_eof();
@@ -104,6 +117,8 @@ class Session {
   // handshake (a front that runs it on the client's own descriptors must
   // not have them read any more).
   bool past_starttls() const { return mode_ == Mode::TlsPending; }
+  // The pregreet test is running: any client byte now is early talk.
+  bool pregreet_running() const { return pregreet_ && mode_ != Mode::Closed && !closing_; }
 
  private:
   // How client bytes are read right now.
@@ -157,6 +172,9 @@ class Session {
   bool withheld(EhloKeyword keyword) const;
   void flush_held_ehlo_line(bool last);
   void unsolicited(std::string_view raw, const ReplyLine& r);
+  void greeting_line(std::string_view raw, const ReplyLine& r);
+  void release_greeting();
+  void early_talk(std::string_view bytes, std::int64_t greeting_ms);
   void complete(const Pending& head, const ReplyLine& r);
   void pump();
   void advance();
@@ -214,6 +232,13 @@ class Session {
 
   // Greylisting.
   bool policy_asked_ = false;
+
+  // The pregreet test: on until the greeting's last line goes out (or the
+  // greeting turns out not to be a 220); greeting_held_ is that line.
+  bool pregreet_ = false;
+  bool greeting_started_ = false;    // its first line went out, the timer runs
+  bool greeting_wait_over_ = false;  // Timer::Greeting expired
+  std::string greeting_held_;
 
   // What the client told us (forgotten when TLS starts).
   std::string helo_;
