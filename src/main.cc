@@ -15,6 +15,7 @@
 #include "control_channel.h"
 #include "io.h"
 #include "jail.h"
+#include "log_text.h"
 #include "logger.h"
 #include "options.h"
 #include "policy_client.h"
@@ -65,6 +66,27 @@ std::string client_address() {
 void forget_front_environment() {
   for (const char* name : {"SSLCTLFD", "SSLREADFD", "SSLWRITEFD", "CERTFILE", "KEYFILE"})
     unsetenv(name);
+}
+
+// The pregreet wait for this client, in seconds (0: off). Moves into
+// client_policy at merge: it reads the per-client environment that the
+// ucspi tools set from their rules (tcprules). RELAYCLIENT, qmail's mark of
+// a trusted client, turns the test off; GREETDELAY, the qmail world's name
+// for a greeting delay, sets this client's wait in place of -p. A
+// malformed GREETDELAY is logged and read the stricter way: the test on,
+// with -p's wait, or kDefaultGreetDelay when -p is off.
+int greet_delay_for_client(int option, const tws::Logger& log) {
+  if (std::getenv("RELAYCLIENT") != nullptr) return 0;
+  const char* value = std::getenv("GREETDELAY");
+  if (value == nullptr) return option;
+  int seconds = 0;
+  if (tws::greet_delay_seconds(value, &seconds)) return seconds;
+  int stricter = option > 0 ? option : tws::kDefaultGreetDelay;
+  log.write(tws::LogLevel::Warning,
+            "GREETDELAY='" + tws::printable(value, tws::kMaxLoggedText) +
+                "' is not a number of seconds from 0 to " + std::to_string(tws::kMaxGreetDelay) +
+                ": the pregreet test waits " + std::to_string(stricter) + " s");
+  return stricter;
 }
 
 }  // namespace
@@ -186,6 +208,7 @@ int main(int argc, char** argv) {
   config.greylist_fail_closed = opt.greylist_fail_closed;
   config.auth_needs_tls = opt.auth_needs_tls;
   config.tls_required = opt.tls_required;
+  config.greet_delay_ms = greet_delay_for_client(opt.greet_delay, log) * 1000;
   Session session(std::move(config));
 
   RelayLimits limits;

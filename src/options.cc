@@ -34,6 +34,18 @@ bool seconds(const char* text, int* out) {
 
 }  // namespace
 
+bool greet_delay_seconds(const char* text, int* out) {
+  if (text == nullptr || *text == '\0') return false;
+  int v = 0;
+  for (const char* p = text; *p; ++p) {
+    if (*p < '0' || *p > '9') return false;
+    v = v * 10 + (*p - '0');
+    if (v > kMaxGreetDelay) return false;
+  }
+  *out = v;
+  return true;
+}
+
 bool parse_options(int argc, char** argv, Options* out, std::string* err) {
   int i = 1;
   for (; i < argc; ++i) {
@@ -57,7 +69,7 @@ bool parse_options(int argc, char** argv, Options* out, std::string* err) {
       } else if (opt == 's') {
         out->tls_required = true;
         out->auth_needs_tls = true;
-      } else if (std::strchr("tTuJjg", opt) != nullptr) {
+      } else if (std::strchr("tTuJjgp", opt) != nullptr) {
         // The value is the rest of this word, or the next word.
         const char* value = p[1] ? p + 1 : (i + 1 < argc ? argv[++i] : nullptr);
         value_taken = true;
@@ -73,6 +85,12 @@ bool parse_options(int argc, char** argv, Options* out, std::string* err) {
           out->jail_user = value;
         } else if (opt == 'g') {
           out->greylist = value;
+        } else if (opt == 'p') {
+          if (!greet_delay_seconds(value, &out->greet_delay)) {
+            *err = std::string("option -p: '") + value + "' is not a number of seconds from 0 to " +
+                   std::to_string(kMaxGreetDelay);
+            return false;
+          }
         } else if (!seconds(value, opt == 't' ? &out->session_timeout : &out->io_timeout)) {
           *err = std::string("option -") + opt + ": '" + value +
                  "' is not a number of seconds from " + std::to_string(kMinSeconds) + " to " +

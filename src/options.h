@@ -20,8 +20,13 @@ struct Options {
   bool greylist_fail_closed = false;             // -c (fail-closed) / -C (fail-open, default)
   bool auth_needs_tls = false;                   // -a: AUTH only inside TLS
   bool tls_required = false;                     // -s: no mail before TLS (implies -a)
+  int greet_delay = 0;                           // -p seconds: the pregreet test (0: off)
   std::vector<std::string> prog;                 // prog and its arguments
 };
+
+// A pregreet wait (-p, GREETDELAY): 0 to kMaxGreetDelay seconds, digits
+// only; false for anything else.
+bool greet_delay_seconds(const char* text, int* out);
 
 // Fills *out, or returns false with a message in *err.
 bool parse_options(int argc, char** argv, Options* out, std::string* err);
