@@ -679,7 +679,7 @@ void Session::greeting_line(std::string_view raw, const ReplyLine& r) {
 // The wait is over: the held last line goes, and the client may speak. A
 // greeting whose last line has not come yet goes on as it comes.
 void Session::release_greeting() {
-  if (!pregreet_running()) return;
+  if (!pregreet_running() || !greeting_started_) return;  // no timer was asked for
   greeting_wait_over_ = true;
   if (greeting_held_.empty()) return;
   pregreet_ = false;
