@@ -19,6 +19,7 @@
 #   E2E_HELPER_OPTS     options given to the helper before the test's own
 #                       (default "-v"; the helper's stderr goes to the log)
 #   E2E_TLSWRAPPER_OPTS extra tlswrapper options (default "-v")
+#   E2E_TCPSERVER_OPTS  extra tcpserver options, e.g. "-x RULES.cdb" (default none)
 #   E2E_KEEP=1          keep the temp dir (logs, transcripts, records)
 #   E2E_CERT_KEY        ec (default) or rsa: the key type of the test cert
 #   E2E_PY_TIMEOUT      limit for one python client run, seconds (60)
@@ -281,9 +282,10 @@ EOF
 # control protocol the helper sees.
 start_pipeline() {
   local helper=$1; shift
-  local -a hopts=() prog=() tlsopts=() defopts=()
+  local -a hopts=() prog=() tlsopts=() defopts=() tcpopts=()
   read -r -a defopts <<<"${E2E_HELPER_OPTS--v}"
   read -r -a tlsopts <<<"${E2E_TLSWRAPPER_OPTS--v}"
+  read -r -a tcpopts <<<"${E2E_TCPSERVER_OPTS:-}"
   while [ $# -gt 0 ]; do
     if [ "$1" = -- ]; then shift; prog=("$@"); break; fi
     hopts+=("$1"); shift
@@ -293,8 +295,8 @@ start_pipeline() {
   local port
   for _ in 1 2 3 4 5; do
     port=$(free_port) || return 1
-    printf '# pipeline: tcpserver -HRDl0 127.0.0.1 %s tlswrapper %s -n -f %s %s %s %s\n' \
-      "$port" "${tlsopts[*]}" "$E2E_CERT" "$helper" "${defopts[*]} ${hopts[*]}" "${prog[*]}" \
+    printf '# pipeline: tcpserver %s -HRDl0 127.0.0.1 %s tlswrapper %s -n -f %s %s %s %s\n' \
+      "${tcpopts[*]}" "$port" "${tlsopts[*]}" "$E2E_CERT" "$helper" "${defopts[*]} ${hopts[*]}" "${prog[*]}" \
       >>"$E2E_TMP/pipeline.log"
     "$PYTHON" -c '
 import os, sys
@@ -304,7 +306,7 @@ except OSError:
     pass
 os.closerange(3, 65536)
 os.execvp(sys.argv[1], sys.argv[1:])' \
-      tcpserver -HRDl0 127.0.0.1 "$port" \
+      tcpserver "${tcpopts[@]}" -HRDl0 127.0.0.1 "$port" \
       tlswrapper "${tlsopts[@]}" -n -f "$E2E_CERT" \
       "$helper" "${defopts[@]}" "${hopts[@]}" "${prog[@]}" \
       </dev/null >>"$E2E_TMP/pipeline.out" 2> >(cat >>"$E2E_TMP/pipeline.log") &
