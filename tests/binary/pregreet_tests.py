@@ -66,6 +66,21 @@ def client_that_waits_gets_the_greeting_after_the_wait():
 
 
 @test
+def a_wait_longer_than_T_is_not_a_client_timeout():
+    # The client is rightly silent during the wait: -T does not run then.
+    run = Run(options=["-T", "1", "-p", "2"])
+    try:
+        check(first_line(run) == b"220-fake.test ESMTP\r\n", "no 220- line")
+        last = first_line(run)
+        check(last == b"220 fake.test ESMTP\r\n", "got %r instead of the final 220" % last)
+        run.send(b"QUIT\r\n")
+        run.expect(221)
+        check(run.wait() == 0, "exit status")
+    finally:
+        run.cleanup()
+
+
+@test
 def ehlo_before_the_greeting_is_rejected():
     run = Run(options=["-v", "-p", "2"])
     try:
