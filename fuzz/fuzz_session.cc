@@ -11,6 +11,7 @@
 // When the first record (right after byte 0) has the kind byte O, its
 // payload's first byte is more configuration, the TLS policy:
 //   bit 0     -a (auth_needs_tls)   bit 1  -s (tls_required, implies -a)
+//   bit 2     -p, the pregreet test (a wait of 2000 ms)
 // and the record does nothing else (an O anywhere else is an unknown kind
 // byte, below). No input of the corpus before the policy began with O.
 // Then records, separated by the two bytes "\n~"; each is a kind byte and
@@ -29,10 +30,11 @@
 //      client bytes;  U  it drains again
 //   t  a timer expires: payload[0] % 5 = session, client, child, control,
 //      policy (client when empty)
+//   G  the pregreet test's timer (Timer::Greeting) expires
 //   p  greylist verdict pass   x  lookup failure
 //   d  the verdict decode_policy_action() gives for the payload
 //   a  answer bytes from the greylist server, read by PolicyAnswerReader
-// Any other kind byte stands for one of these but c and s (byte % 16).
+// Any other kind byte stands for one of these but c, s and G (byte % 17).
 // Repeated: the payload's first byte k gives (k % 64 + 1) * 16 copies of
 // the rest, at most 1 MiB an input, so a short input can cross the limits
 // (4096-byte lines, 256 pending commands, 256 KiB reply lines); k = 0xff
@@ -102,6 +104,15 @@
 //     exactly when the client left a message unfinished.
 // A1  The TLS policy: before TLS, under -a no AUTH command line reaches
 //     the child, under -s none but EHLO, HELO, NOOP, RSET and QUIT.
+// W1  The pregreet test (-p): no client byte reaches the child before the
+//     greeting's last line reached the client.
+// W2  Under -p, client bytes offered before that line end the session in
+//     that call with the 554 of the test as the client's last line; the
+//     554 comes at no other time, and never without -p.
+// W3  The greeting timer is asked for once at most, only under -p, with
+//     its wait. While it runs the greeting's last line may be held (R2
+//     allows one final line at rest), and a one-line greeting may go out
+//     once as a continuation of itself before it.
 // M1  The Session's own heap (heap_meter.h), at rest, stays under a budget
 //     made of the named limits of constants.h (plus the largest span it
 //     was given, for its piece list); during one call under that plus a
@@ -407,7 +418,10 @@ class Driver {
     check(child_out_ <= 2 * client_stream_.size() + 64 * (events_in_ + 1),
           "M2: more to the child than the input explains");
     // R2: at rest at most one child line is not relayed yet, not final.
-    check(waiting_final_ == 0, "R2: a final reply line of the child did not reach the client");
+    // W3: the greeting's last line may wait for the timer.
+    bool holding = timer_started_ && !greeting_done_;
+    check(waiting_final_ <= (holding ? 1u : 0u),
+          "R2: a final reply line of the child did not reach the client");
     check(waiting_ <= 1, "R2: child reply lines did not reach the client");
     // B1: an unfinished body has gone out exactly as far as it is decided.
     if (child_mode_ == ChildMode::Body) {
@@ -430,6 +444,7 @@ class Driver {
   void feed_client() {
     while (!exited_ && !child_blocked_ && consumed_ < client_stream_.size() &&
            session_->wants_client()) {
+      const bool early = config_.greet_delay_ms > 0 && !greeting_done_;
       // At most what the relay's buffer holds.
       std::string_view rest = std::string_view(client_stream_).substr(consumed_, tws::kReadSize);
       largest_span_ = std::max(largest_span_, rest.size());
@@ -439,6 +454,9 @@ class Driver {
       call([&] { n = session_->on_client(rest); }, rest.size());
       reading_client_ = false;
       check(n <= rest.size(), "on_client took more than it was given");
+      if (early)
+        check(exited_ && last_to_client_ == tws::reply::kPregreet,
+              "W2: bytes before the greeting's last line did not end the session with 554");
       consumed_ += n;
       seen_ = consumed_;
       check_at_rest();
@@ -577,7 +595,7 @@ class Driver {
     std::string_view bytes = a.bytes();
     static constexpr const char* kNames[] = {"  -> child",  "  -> client", "  -> fd5",
                                              "  close fd5", "  await tls", "  -> policy",
-                                             "  log",       "  exit"};
+                                             "  timer",     "  log",       "  exit"};
     trace(kNames[static_cast<int>(a.kind)],
           a.kind == Action::Kind::Exit ? std::to_string(a.status) : bytes);
     switch (a.kind) {
@@ -649,6 +667,12 @@ class Driver {
               "P1: a malformed greylist request");
         policy_outstanding_ = true;
         return;
+      case Action::Kind::StartTimer:
+        check(config_.greet_delay_ms > 0 && !timer_started_ && a.timer == Timer::Greeting &&
+                  a.millis == config_.greet_delay_ms,
+              "W3: a timer asked for without -p, twice, or with another wait");
+        timer_started_ = true;
+        return;
       case Action::Kind::Log:
         check(a.level <= config_.log_level, "L1: a log line above the configured level");
         for (char c : bytes) {
@@ -677,6 +701,8 @@ class Driver {
   // ---- what reaches the child
   void to_child(const Action& a, std::string_view bytes) {
     if (bytes.empty()) return;
+    check(config_.greet_delay_ms == 0 || greeting_done_,
+          "W1: client bytes reached the child before the greeting's last line");
     const char* base = client_stream_.data();
     bool view = !a.is_owned && bytes.data() >= base && bytes.data() + bytes.size() <= base + seen_;
     std::size_t offset = view ? static_cast<std::size_t>(bytes.data() - base) : 0;
@@ -937,6 +963,15 @@ class Driver {
           "R1: not exactly one line to the client");
     tws::ReplyLine r = tws::parse_reply(content_of(bytes));
     check(r.ok, "R1: a malformed reply line to the client");
+    last_to_client_.assign(bytes);
+    bool greeting_line = config_.greet_delay_ms > 0 && !greeting_done_;
+    if (r.last()) greeting_done_ = true;
+    // W3: a one-line greeting goes out first as a continuation of itself.
+    if (greeting_line && !r.last() && !greeting_copy_ && !expected_.empty() &&
+        expected_.front().final_line && expected_.front().key == reply_key(bytes)) {
+      greeting_copy_ = true;
+      return;
+    }
     // A final EHLO line relayed as a continuation: the helper's own
     // STARTTLS line must come next. After a continuation followed only by
     // STARTTLS lines and the reply's end, it may come next (an EHLO reply
@@ -992,7 +1027,9 @@ class Driver {
       if (!expected_[j].may_drop) break;
     }
     namespace rp = tws::reply;
-    if (bytes == rp::kAuthNeedsTls || bytes == rp::kTlsRequired) {
+    if (bytes == rp::kPregreet) {
+      check(greeting_line && reading_client_, "W2: the pregreet 554 without -p, or out of turn");
+    } else if (bytes == rp::kAuthNeedsTls || bytes == rp::kTlsRequired) {
       bool required = bytes == rp::kTlsRequired;
       check(!tls_started_, "A1: a TLS policy refusal inside TLS");
       check(required ? config_.tls_required : config_.auth_needs_tls && !config_.tls_required,
@@ -1073,6 +1110,12 @@ class Driver {
   bool exited_ = false;
   bool exit_abort_ = false;
 
+  // The pregreet test (W1-W3).
+  bool greeting_done_ = false;  // a final line reached the client
+  bool timer_started_ = false;
+  bool greeting_copy_ = false;
+  std::string last_to_client_;
+
   // M1, M2.
   std::size_t largest_span_ = 0;
   std::size_t client_out_ = 0, child_out_ = 0, child_in_ = 0, events_in_ = 0;
@@ -1082,6 +1125,7 @@ SessionConfig config_of(std::uint8_t b, std::uint8_t policy) {
   SessionConfig c;
   c.auth_needs_tls = (policy & 1) != 0;
   c.tls_required = (policy & 2) != 0;
+  c.greet_delay_ms = (policy & 4) != 0 ? 2000 : 0;
   int control = b & 3;
   c.control = control == 0   ? ControlProtocol::None
               : control == 1 ? ControlProtocol::Legacy
@@ -1122,7 +1166,7 @@ std::string repeated(std::string_view payload, std::size_t* budget, bool* huge_u
   return out;
 }
 
-constexpr std::string_view kKinds = "CcSsLEFrRlfWBUtpxda";
+constexpr std::string_view kKinds = "CcSsLEFrRlfWBUtpxdaG";
 constexpr std::string_view kPlainKinds = "CSLEFrRlfWBUtpxda";
 
 }  // namespace
@@ -1217,6 +1261,9 @@ TWS_FUZZ_TARGET(session) {
         break;
       case 'a':
         d.policy_answer(payload);
+        break;
+      case 'G':
+        d.timeout(Timer::Greeting);
         break;
     }
   }

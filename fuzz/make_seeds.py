@@ -65,10 +65,11 @@ def config_byte(value):
 
 
 def policy_byte(value):
-    """The TLS policy (auth=tls, tls=required): the payload of the O record
-    that may open a script."""
+    """The TLS policy (auth=tls, tls=required) and the pregreet test
+    (pregreet=MS): the payload of the O record that may open a script."""
     words = dict(w.split("=", 1) for w in value.split())
-    return (1 if words.get("auth") == "tls" else 0) | (2 if words.get("tls") == "required" else 0)
+    return ((1 if words.get("auth") == "tls" else 0) | (2 if words.get("tls") == "required" else 0) |
+            (4 if int(words.get("pregreet", "0")) > 0 else 0))
 
 
 TIMERS = {"session": 0, "client": 1, "child": 2, "control": 3, "policy": 4}
@@ -120,6 +121,8 @@ def script_of(case):
                 records.append(b"E")
             elif kind == "child-eof":
                 records.append(b"F")
+            elif kind == "timeout" and arg == "greeting":
+                records.append(b"G")
             elif kind == "timeout":
                 records.append(b"t" + bytes([TIMERS[arg]]))
             elif kind == "policy":
@@ -219,6 +222,21 @@ REAL = [
         b"CMAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nRCPT TO:<e@d.example>\r\nDATA\r\n",
         b"S250 OK\r\n250 Accepted\r\n250 Accepted\r\n354 go ahead\r\n", b"Chi\r\n.\r\n",
         b"S250 OK id=1xVnEV-00022S-1R\r\n", b"CQUIT\r\n", b"S221 bye\r\n"]),
+    # -p (the O record): a client that waits, exim's multi-line greeting
+    # held at its last line, then a message; and a bot that pipelines
+    # after the first line of exim's one-line greeting.
+    bytes([2 | 0x20]) + SEP.join([
+        b"O\x04",
+        b"S220-mx.example ESMTP Exim 4.96\r\n220-No UCE\r\n220 hello\r\n", b"G",
+        b"CEHLO client.example\r\n", b"S" + EXIM_EHLO,
+        b"CMAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nBDAT 6 LAST\r\nHello.",
+        b"S250 OK\r\n250 Accepted\r\n250 OK id=1xVnEV-00022S-1R\r\n",
+        b"CQUIT\r\n", b"S221 mx.example closing connection\r\n"]),
+    bytes([2 | 0x20]) + SEP.join([
+        b"O\x07",
+        b"S220 mx.example ESMTP Exim 4.96\r\n",
+        b"CEHLO bot\r\nMAIL FROM:<spam@example.com>\r\nRCPT TO:<victim@example.org>\r\n",
+        b"G", b"S250 too late\r\n"]),
 ]
 
 POLICY = [

@@ -4,6 +4,7 @@
 set -eu
 packages="cmake g++ make python3 ragel libboost-test-dev libseccomp-dev pkg-config
   tlswrapper exim4-daemon-light ucspi-tcp swaks openssl postgrey groff-base daemontools
+  msmtp curl libio-socket-ssl-perl
   clang libclang-rt-14-dev llvm afl++ debhelper dpkg-dev lintian"
 # clang with libclang-rt-14-dev: libFuzzer and the sanitizer runtimes (the
 # fuzz targets); llvm: llvm-cov and llvm-profdata (fuzz coverage); afl++;

@@ -29,11 +29,12 @@ enum class ControlEvent {
 
 // The clocks the driver keeps; the Session says what an expiry means.
 enum class Timer {
-  Session,  // -t: the whole session
-  Client,   // -T: waiting for the client's next bytes
-  Child,    // -T: waiting for the child's reply
-  Control,  // -T: waiting for the control channel's ack
-  Policy,   // -T: waiting for the greylist server
+  Session,   // -t: the whole session
+  Client,    // -T: waiting for the client's next bytes
+  Child,     // -T: waiting for the child's reply
+  Control,   // -T: waiting for the control channel's ack
+  Policy,    // -T: waiting for the greylist server
+  Greeting,  // -p: the pregreet test's wait, from the first greeting line out
 };
 
 // The greylist server's answer, already decoded (policy.h).
@@ -51,6 +52,7 @@ struct Action {
     CloseControl,  // close fd 5 (tlswrapper's protocols only)
     AwaitTls,      // wait for the control channel to report (ControlEvent)
     AskPolicy,     // send bytes (one request) to the greylist server, await a verdict
+    StartTimer,    // start `timer` now: on_timeout(timer) after `millis`
     Log,           // one log line at `level`
     Exit,          // end the session with `status` (kExitChildStatus: the child's)
   };
@@ -62,6 +64,9 @@ struct Action {
   bool is_owned = false;
   LogLevel level = LogLevel::Info;
   int status = 0;
+  // StartTimer: which clock, and when it expires.
+  Timer timer = Timer::Session;
+  int millis = 0;
   // Exit: the child must not finish what it was doing (a message body was
   // cut short), so kill it rather than close its input.
   bool abort_child = false;

@@ -4,6 +4,7 @@
 #include <iterator>
 
 #include "constants.h"
+#include "decimal.h"
 #include "log_text.h"
 
 namespace tws {
@@ -26,9 +27,9 @@ bool read_switch(std::string_view value, std::optional<bool>* out, bool stricter
 }
 
 constexpr ClientVariable kVariables[] = {
-    {"RELAYCLIENT", "trusted: not greylisted", "set, any value",
+    {"RELAYCLIENT", "trusted: not greylisted, no pregreet test", "set, any value",
      "a client the admin trusts (qmail-smtpd's relay permission, whose value qmail appends to "
-     "recipients): it is not greylisted",
+     "recipients): it is not greylisted and not put to the pregreet test",
      "",
      [](std::string_view, ClientPolicy* p) {
        p->trusted = true;
@@ -56,6 +57,19 @@ constexpr ClientVariable kVariables[] = {
     {"GREYLIST", "greylisting (-g)", "empty or 1: on; 0: off",
      "greylisting (-g) for this client, or not; it wins over RELAYCLIENT", "on",
      [](std::string_view v, ClientPolicy* p) { return read_switch(v, &p->greylist, true); }},
+    {"GREETDELAY", "the pregreet wait (-p)", "0 to 300 seconds",
+     "the pregreet test's wait for this client in place of -p, 0 turning it off (the name "
+     "qmail's greeting-delay programs read); it wins over RELAYCLIENT",
+     "the test on, with -p's wait (6 s when -p is off)",
+     [](std::string_view v, ClientPolicy* p) {
+       long seconds = 0;
+       if (parse_decimal(v, kMaxGreetDelay, &seconds)) {
+         p->greet_delay = static_cast<int>(seconds);
+         return true;
+       }
+       p->greet_delay_malformed = true;
+       return false;
+     }},
 };
 
 }  // namespace
@@ -79,14 +93,18 @@ ClientPolicy read_client_policy(const EnvironmentLookup& lookup,
 SessionPolicy apply_client_policy(SessionPolicy options, const ClientPolicy& client,
                                   std::vector<std::string>* notes) {
   SessionPolicy s = options;
-  // A variable about one test wins over RELAYCLIENT, which turns off every
-  // test it is not named with.
+  // A variable about one test (GREYLIST, GREETDELAY) wins over RELAYCLIENT,
+  // which turns off every test it is not named with.
   if (client.trusted) s.greylist = false;
   if (client.greylist) {
     if (*client.greylist && !options.greylist)
       notes->push_back("GREYLIST: no greylist server (-g): not greylisted");
     s.greylist = *client.greylist && options.greylist;
   }
+  if (client.trusted) s.greet_delay = 0;
+  if (client.greet_delay) s.greet_delay = *client.greet_delay;
+  if (client.greet_delay_malformed)
+    s.greet_delay = options.greet_delay > 0 ? options.greet_delay : kDefaultGreetDelay;
   // REQUIRETLS implies FORCETLS as -s implies -a (the options carry that
   // already), unless FORCETLS is set for the client too.
   if (client.tls_required) s.tls_required = *client.tls_required;

@@ -20,11 +20,15 @@ namespace tws {
 // What one client's variables say. A switch left unset (nullopt) leaves
 // the command line's choice.
 struct ClientPolicy {
-  bool trusted = false;                // RELAYCLIENT: no greylisting
+  bool trusted = false;                // RELAYCLIENT: no greylisting, no pregreet test
   bool no_tls = false;                 // NOTLS: no STARTTLS
   std::optional<bool> tls_required;    // REQUIRETLS: -s for this client
   std::optional<bool> auth_needs_tls;  // FORCETLS: -a for this client
   std::optional<bool> greylist;        // GREYLIST: -g for this client
+  // GREETDELAY: -p for this client, in seconds; malformed: the test on,
+  // with -p's wait or kDefaultGreetDelay.
+  std::optional<int> greet_delay;
+  bool greet_delay_malformed = false;
 };
 
 // One variable: its name, what it takes and means (as the manual says it),
@@ -56,6 +60,7 @@ struct SessionPolicy {
   bool tls_required = false;
   bool auth_needs_tls = false;
   bool greylist = false;
+  int greet_delay = 0;  // the pregreet test's wait, seconds (0: off)
 };
 
 // The command line's choices (starttls: there is a TLS front; greylist:

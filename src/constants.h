@@ -41,6 +41,13 @@ inline constexpr int kMaxSeconds = 86400;
 inline constexpr int kDefaultSessionTimeout = 600;
 inline constexpr int kDefaultIoTimeout = 15;
 
+// The pregreet test (-p, GREETDELAY): its wait, in seconds. 0 is off. At
+// most 300: RFC 5321 4.5.3.2.1 has a client wait 5 minutes for the 220,
+// so a longer wait only loses good mail. A malformed GREETDELAY with no
+// -p gets the default (postscreen's greet_wait).
+inline constexpr int kMaxGreetDelay = 300;
+inline constexpr int kDefaultGreetDelay = 6;
+
 // The relay's buffers. Reads and writes on the body path are this large:
 // a pipe's capacity, so a full read is normally taken whole by the child's
 // pipe and no byte is copied. Past kMaxClientOutput of replies waiting for
@@ -101,6 +108,10 @@ inline constexpr std::string_view kAuthNeedsTls =
 // RSET, QUIT and STARTTLS.
 inline constexpr std::string_view kTlsRequired =
     "530 5.7.0 Must issue a STARTTLS command first\r\n";
+// The pregreet test (-p): the client spoke before the greeting's last line
+// (RFC 5321 4.3.1: a client waits for the 220).
+inline constexpr std::string_view kPregreet =
+    "554 5.7.1 Protocol error: talking before the greeting\r\n";
 }  // namespace reply
 
 // What the helper sends the child itself, after TLS starts (its reply is

@@ -19,6 +19,11 @@ std::int64_t now_ms() {
   return static_cast<std::int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
 }
 
+bool ready_now(int fd, short events) {
+  struct pollfd p = {fd, events, 0};
+  return poll(&p, 1, 0) > 0;
+}
+
 bool wait_for(int fd, short events, std::int64_t until) {
   for (;;) {
     std::int64_t left = until - now_ms();

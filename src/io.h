@@ -13,6 +13,9 @@ namespace tws {
 
 std::int64_t now_ms();
 
+// Whether fd reports `events` now (poll(2) without waiting).
+bool ready_now(int fd, short events);
+
 // Waits for `events` on fd until the monotonic time `until`; false on
 // timeout or error.
 bool wait_for(int fd, short events, std::int64_t until);

@@ -17,6 +17,7 @@
 #include "control_channel.h"
 #include "io.h"
 #include "jail.h"
+#include "log_text.h"
 #include "logger.h"
 #include "options.h"
 #include "policy_client.h"
@@ -125,6 +126,7 @@ int main(int argc, char** argv) {
   from_options.tls_required = opt.tls_required;
   from_options.auth_needs_tls = opt.auth_needs_tls;
   from_options.greylist = !opt.greylist.empty();
+  from_options.greet_delay = opt.greet_delay;
   const SessionPolicy policy_of_client = apply_client_policy(from_options, client, &notes);
   for (const std::string& note : notes) log.write(LogLevel::Warning, note);
 
@@ -217,6 +219,7 @@ int main(int argc, char** argv) {
   config.greylist_fail_closed = opt.greylist_fail_closed;
   config.auth_needs_tls = policy_of_client.auth_needs_tls;
   config.tls_required = policy_of_client.tls_required;
+  config.greet_delay_ms = policy_of_client.greet_delay * 1000;
   Session session(std::move(config));
 
   RelayLimits limits;

@@ -52,10 +52,21 @@ std::string help_text() {
          "  -c            greylist lookups fail closed: 421 and exit 111\n"
          "  -a            AUTH only inside TLS\n"
          "  -s            TLS required before mail (implies -a)\n"
+         "  -p seconds    the pregreet test: the greeting's last line after this wait,\n"
+         "                0.." +
+         to_string(kMaxGreetDelay) +
+         " (default 0: off); a client that speaks first gets 554\n"
          "  -J dir        jail directory (default " +
          kDefaultJailDir +
          ")\n"
          "  -j user       jail uid/gid (default: an id of the session's own)\n";
+}
+
+bool greet_delay_seconds(const char* text, int* out) {
+  long v = 0;
+  if (text == nullptr || !parse_decimal(text, kMaxGreetDelay, &v)) return false;
+  *out = static_cast<int>(v);
+  return true;
 }
 
 bool parse_options(int argc, char** argv, Options* out, std::string* err) {
@@ -84,7 +95,7 @@ bool parse_options(int argc, char** argv, Options* out, std::string* err) {
       } else if (opt == 's') {
         out->tls_required = true;
         out->auth_needs_tls = true;
-      } else if (std::strchr("tTuJjg", opt) != nullptr) {
+      } else if (std::strchr("tTuJjgp", opt) != nullptr) {
         // The value is the rest of this word, or the next word.
         const char* value = p[1] ? p + 1 : (i + 1 < argc ? argv[++i] : nullptr);
         value_taken = true;
@@ -100,6 +111,12 @@ bool parse_options(int argc, char** argv, Options* out, std::string* err) {
           out->jail_user = value;
         } else if (opt == 'g') {
           out->greylist = value;
+        } else if (opt == 'p') {
+          if (!greet_delay_seconds(value, &out->greet_delay)) {
+            *err = std::string("option -p: '") + value + "' is not a number of seconds from 0 to " +
+                   std::to_string(kMaxGreetDelay);
+            return false;
+          }
         } else if (!seconds(value, opt == 't' ? &out->session_timeout : &out->io_timeout)) {
           *err = std::string("option -") + opt + ": '" + value +
                  "' is not a number of seconds from " + std::to_string(kMinSeconds) + " to " +

@@ -21,8 +21,13 @@ struct Options {
   bool auth_needs_tls = false;                   // -a: AUTH only inside TLS
   bool tls_required = false;                     // -s: no mail before TLS (implies -a)
   bool help = false;                             // -h: the usage to stdout, exit 0
+  int greet_delay = 0;                           // -p seconds: the pregreet test (0: off)
   std::vector<std::string> prog;                 // prog and its arguments
 };
+
+// A pregreet wait (-p, GREETDELAY): 0 to kMaxGreetDelay seconds, digits
+// only; false for anything else.
+bool greet_delay_seconds(const char* text, int* out);
 
 // Fills *out, or returns false with a message in *err. -h stops the
 // parse: out->help is set and no prog is needed.

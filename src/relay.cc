@@ -91,6 +91,12 @@ void Relay::perform_one(const Action& a) {
     case Action::Kind::AskPolicy:
       ask_policy(a.bytes());
       return;
+    case Action::Kind::StartTimer:
+      // The one timer the Session asks for: the pregreet test's wait.
+      greeting_.running = true;
+      greeting_.since = now_ms();
+      greeting_.due = greeting_.since + a.millis;
+      return;
     case Action::Kind::Log:
       log_.write(a.level, a.bytes());
       return;
@@ -213,7 +219,8 @@ void Relay::feed_client() {
   // grow the replies waiting for it without bound.
   while (!exit_requested_ && client_.end > client_.begin && session_.wants_client() &&
          child_side_.in.empty() && client_.out.size() < kMaxClientOutput) {
-    std::size_t n = session_.on_client(client_.unread());
+    std::size_t n =
+        session_.on_client(client_.unread(), greeting_.running ? now_ms() - greeting_.since : 0);
     perform();  // writes (or copies) every view into the buffer before it moves
     client_.begin += n;
     if (n == 0) break;
@@ -280,13 +287,16 @@ Relay::Deadline Relay::next_deadline() const {
   auto sooner = [&d](std::int64_t at, Timer t) {
     if (at < d.at) d = {at, t};
   };
+  // While the pregreet test waits, the client is rightly silent.
+  const bool greeting = greeting_.running && session_.pregreet_running();
+  if (greeting) sooner(greeting_.due, Timer::Greeting);
   if (front_.awaiting_answer) sooner(front_.since + io, Timer::Control);
   if (policy_ && policy_->busy()) sooner(policy_side_.since + io, Timer::Policy);
   if (!client_.out.empty())
     sooner(client_.since + io, Timer::Client);  // the client does not read
   else if (!child_side_.in.empty() || session_.awaiting_child())
     sooner(child_side_.since + io, Timer::Child);  // the child does not read or answer
-  else if (!front_.awaiting_answer && !(policy_ && policy_->busy()))
+  else if (!greeting && !front_.awaiting_answer && !(policy_ && policy_->busy()))
     sooner(client_.since + io, Timer::Client);  // waiting for the client
   return d;
 }
@@ -352,6 +362,14 @@ int Relay::run() {
     }
     if (ready == 0) {
       if (now_ms() >= d.at) {
+        if (d.timer == Timer::Greeting) {
+          // A byte already waiting came before the last line: it is early
+          // talk, however near the end of the wait.
+          greeting_.running = false;
+          if (ready_now(control_.client_input().fd, POLLIN)) read_client(kReadSize);
+          feed_client();
+          if (exit_requested_) continue;
+        }
         // A lookup that ran out of time is dropped; the server is not
         // asked again in this session.
         if (d.timer == Timer::Policy) policy_->give_up();

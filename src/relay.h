@@ -129,6 +129,12 @@ class Relay {
   int exit_status_ = 0;
   bool abort_child_ = false;
   std::int64_t session_deadline_ = 0;
+  // The pregreet test's wait (Timer::Greeting), while it runs.
+  struct GreetingWait {
+    bool running = false;
+    std::int64_t since = 0, due = 0;
+  };
+  GreetingWait greeting_;
 };
 
 }  // namespace tws

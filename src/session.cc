@@ -61,6 +61,7 @@ const char* yes_no(bool b) {
 
 Session::Session(SessionConfig config) : config_(std::move(config)) {
   if (config_.tls_required) config_.auth_needs_tls = true;  // -s implies -a
+  pregreet_ = config_.greet_delay_ms > 0;
   push(Pending::Kind::Greeting);
 }
 
@@ -197,6 +198,12 @@ constexpr EndingRule kEndings[] = {
      .reply = reply::kLocalError,
      .status = kExitTemporary,
      .drop = true},
+    {.ending = Ending::Pregreet,
+     .level = LogLevel::Info,
+     .log = "pregreet",
+     .reply = reply::kPregreet,
+     .status = kExitTemporary,
+     .drop = false},
 };
 
 const EndingRule& rule_of(Ending e) {
@@ -292,6 +299,7 @@ void Session::end_transaction(std::string_view outcome) {
 
 bool Session::wants_client() const {
   if (closing_) return false;
+  if (pregreet_running()) return true;  // a byte now is the test's answer
   switch (mode_) {
     case Mode::Held:
     case Mode::Closed:
@@ -310,9 +318,13 @@ bool Session::awaiting_child() const {
 // ---------------------------------------------------------------------------
 // Client side.
 
-std::size_t Session::on_client(std::string_view in) {
+std::size_t Session::on_client(std::string_view in, std::int64_t greeting_ms) {
   std::size_t used = 0;
   replies_this_call_ = 0;
+  if (pregreet_running() && !in.empty()) {
+    early_talk(in, greeting_ms);
+    return in.size();
+  }
   while (used < in.size()) {
     std::string_view rest = in.substr(used);
     switch (mode_) {
@@ -621,6 +633,9 @@ void Session::reply_line(std::string_view raw) {
   Pending& head = pending_.front();
   ++reply_lines_;
   switch (head.kind) {
+    case Pending::Kind::Greeting:
+      greeting_line(raw, r);
+      break;
     case Pending::Kind::Ehlo:
       ehlo_line(raw, r);
       break;
@@ -701,6 +716,72 @@ void Session::flush_held_ehlo_line(bool last) {
   held_line_.clear();
 }
 
+// The pregreet test (-p). The greeting's lines go out as they come but its
+// last, which is held until the wait is over: the client sees at once that
+// the connection is alive (a person at a terminal, a client with a short
+// connect timeout), and a bot that sends as soon as it reads a 220, without
+// waiting for the reply's end, is caught as surely as one that does not
+// wait at all. A one-line greeting first goes out as a continuation of
+// itself, as postscreen(8) sends its "220-" line. Only a 220 is held: a
+// server that refuses the session with its greeting says so at once.
+void Session::greeting_line(std::string_view raw, const ReplyLine& r) {
+  if (reply_lines_ == 1 && r.code != 220) pregreet_ = false;
+  if (!pregreet_running() || (r.last() && greeting_wait_over_)) {
+    if (r.last()) pregreet_ = false;
+    emit(Action::Kind::ToClient, raw, true);
+    return;
+  }
+  if (!r.last()) {
+    emit(Action::Kind::ToClient, raw, true);
+  } else {
+    if (!greeting_started_) {
+      std::string_view content = content_of(raw);
+      std::string out(content.substr(0, 3));
+      out += '-';
+      if (content.size() > 4) out += content.substr(4);
+      out += terminator_of(raw);
+      emit(Action::Kind::ToClient, out, true);
+    }
+    greeting_held_.assign(raw);
+  }
+  if (!greeting_started_) {
+    greeting_started_ = true;
+    Action& a = actions_.emplace_back();
+    a.kind = Action::Kind::StartTimer;
+    a.timer = Timer::Greeting;
+    a.millis = config_.greet_delay_ms;
+  }
+}
+
+// The wait is over: the held last line goes, and the client may speak. A
+// greeting whose last line has not come yet goes on as it comes.
+void Session::release_greeting() {
+  if (!pregreet_running() || !greeting_started_) return;  // no timer was asked for
+  greeting_wait_over_ = true;
+  if (greeting_held_.empty()) return;
+  pregreet_ = false;
+  emit(Action::Kind::ToClient, greeting_held_, true);
+  greeting_held_.clear();
+  log(LogLevel::Trace, "pregreet: the client waited for the greeting");
+  mode_ = Mode::Command;
+  pump();
+}
+
+// Any byte before the greeting's last line (RFC 5321 4.3.1: the client
+// waits for the 220). Nothing of it reaches the child; its first line is
+// quoted as a command would be (an AUTH's initial response never shows).
+void Session::early_talk(std::string_view bytes, std::int64_t greeting_ms) {
+  pregreet_ = false;
+  std::string_view first = bytes.substr(0, bytes.find('\n'));
+  first = content_of(first);
+  bool is_auth = parse_command(first).verb == Verb::Auth;
+  std::string detail = std::to_string(bytes.size()) + " bytes ";
+  detail += greeting_started_ ? "after " + std::to_string(greeting_ms) + " ms"
+                              : std::string("before the greeting");
+  detail += ": \"" + loggable_command(first, is_auth, kMaxLoggedText) + "\"";
+  end(Ending::Pregreet, detail);
+}
+
 void Session::unsolicited(std::string_view raw, const ReplyLine& r) {
   // A server may announce its shutdown at any time (RFC 5321 3.8); anything
   // else out of turn would put every later reply out of step.
@@ -727,7 +808,7 @@ void Session::complete(const Pending& done, const ReplyLine& r) {
   }
   switch (done.kind) {
     case K::Greeting:
-      mode_ = Mode::Command;
+      if (greeting_held_.empty()) mode_ = Mode::Command;  // else the wait goes on
       break;
     case K::Ehlo:
     case K::Helo:
@@ -979,6 +1060,9 @@ void Session::on_policy(const PolicyVerdict& verdict) {
 void Session::on_timeout(Timer timer) {
   if (mode_ == Mode::Closed) return;
   switch (timer) {
+    case Timer::Greeting:
+      release_greeting();
+      return;
     case Timer::Policy:
       if (policy_asked_) {
         log(LogLevel::Warning, "greylist server did not answer in time");

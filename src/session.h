@@ -20,6 +20,13 @@
 // in the pipe at that moment), whatever wants_client() says: while TLS is
 // pending the Session takes all of it, discards it and counts it, so only
 // bytes written after the go-ahead are read as TLS input.
+//
+// The pregreet test (SessionConfig::greet_delay_ms): the server's 220 goes
+// out as a multi-line reply whose last line the Session holds until the
+// driver reports Timer::Greeting (started by a StartTimer action when the
+// first line goes out). Meanwhile wants_client() is true, so that any
+// client byte, from the very start of the session, reaches on_client():
+// the driver gives with it how long the timer has run, for the log line.
 #pragma once
 
 #include <cstddef>
@@ -55,6 +62,7 @@ enum class Ending {
   PolicyFailed,    // a greylist lookup failed under -c
   BdatUnreadable,  // a BDAT size that cannot be read: no way to resynchronise
   WaitFailed,      // the driver's wait for events (poll) failed: nothing can be relied on
+  Pregreet,        // -p: the client spoke before the greeting's last line
 };
 
 struct SessionConfig {
@@ -71,6 +79,9 @@ struct SessionConfig {
   // TLS (it implies -a).
   bool auth_needs_tls = false;
   bool tls_required = false;
+  // The pregreet test (-p, GREETDELAY): how long the last line of a 220
+  // greeting is held, in milliseconds; 0 is off.
+  int greet_delay_ms = 0;
 };
 
 class Session {
@@ -78,7 +89,9 @@ class Session {
   explicit Session(SessionConfig config);
 
   // ---- events
-  std::size_t on_client(std::string_view bytes);
+  // `greeting_ms`: while the pregreet test holds the greeting, how long
+  // ago the driver started Timer::Greeting (for the log line only).
+  std::size_t on_client(std::string_view bytes, std::int64_t greeting_ms = 0);
   void on_client_eof();
   void on_child(std::string_view bytes);
   void on_child_eof();
@@ -108,6 +121,8 @@ class Session {
   // handshake (a front that runs it on the client's own descriptors must
   // not have them read any more).
   bool past_starttls() const { return mode_ == Mode::TlsPending; }
+  // The pregreet test is running: any client byte now is early talk.
+  bool pregreet_running() const { return pregreet_ && mode_ != Mode::Closed && !closing_; }
 
  private:
   // How client bytes are read right now.
@@ -163,6 +178,9 @@ class Session {
   bool withheld(EhloKeyword keyword) const;
   void flush_held_ehlo_line(bool last);
   void unsolicited(std::string_view raw, const ReplyLine& r);
+  void greeting_line(std::string_view raw, const ReplyLine& r);
+  void release_greeting();
+  void early_talk(std::string_view bytes, std::int64_t greeting_ms);
   void complete(const Pending& head, const ReplyLine& r);
   void pump();
   void advance();
@@ -224,6 +242,13 @@ class Session {
   // 4954 4; forgotten when TLS starts, RFC 3207 4.2): the client's
   // recipients are not greylisted. Credentials are never kept.
   bool authenticated_ = false;
+
+  // The pregreet test: on until the greeting's last line goes out (or the
+  // greeting turns out not to be a 220); greeting_held_ is that line.
+  bool pregreet_ = false;
+  bool greeting_started_ = false;    // its first line went out, the timer runs
+  bool greeting_wait_over_ = false;  // Timer::Greeting expired
+  std::string greeting_held_;
 
   // What the client told us (forgotten when TLS starts).
   std::string helo_;

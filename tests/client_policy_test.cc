@@ -3,6 +3,8 @@
 // how a client's variables lie over the command line's choices.
 #include "client_policy.h"
 
+#include "constants.h"
+
 #include <boost/test/unit_test.hpp>
 
 #include <map>
@@ -215,13 +217,41 @@ BOOST_AUTO_TEST_CASE(tls_policy_per_client_in_either_direction) {
   BOOST_TEST(holds(notes, "REQUIRETLS: no TLS front"));
 }
 
+BOOST_AUTO_TEST_CASE(greetdelay_sets_the_wait_and_wins_over_relayclient) {
+  std::vector<std::string> notes;
+  SessionPolicy p_option;
+  p_option.greet_delay = 4;
+  Env e;
+  e.vars = {{"RELAYCLIENT", ""}};
+  BOOST_TEST(apply_client_policy(p_option, e.read(), &notes).greet_delay == 0);
+  e.vars = {{"RELAYCLIENT", ""}, {"GREETDELAY", "7"}};
+  BOOST_TEST(apply_client_policy(p_option, e.read(), &notes).greet_delay == 7);
+  e.vars = {{"GREETDELAY", "0"}};
+  BOOST_TEST(apply_client_policy(p_option, e.read(), &notes).greet_delay == 0);
+  e.vars = {{"GREETDELAY", "300"}};
+  BOOST_TEST(apply_client_policy(SessionPolicy{}, e.read(), &notes).greet_delay == 300);
+  BOOST_TEST(notes.empty());
+  // Malformed: said, and read as the test on with -p's wait, or the default.
+  for (const char* bad : {"", "301", "5s", "-1"}) {
+    e.vars = {{"GREETDELAY", bad}};
+    ClientPolicy c = e.read();
+    BOOST_TEST_CONTEXT(bad) {
+      BOOST_TEST(e.problems.size() == 1u);
+      BOOST_TEST(holds(e.problems, "GREETDELAY=\""));
+      BOOST_TEST(apply_client_policy(p_option, c, &notes).greet_delay == 4);
+      BOOST_TEST(apply_client_policy(SessionPolicy{}, c, &notes).greet_delay == kDefaultGreetDelay);
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(every_row_is_read_and_named) {
   // A row's reader runs for its variable and for no other.
   for (const ClientVariable& v : kClientVariables) {
     Env e;
     e.vars = {{std::string(v.name), "1"}};
     ClientPolicy p = e.read();
-    bool changed = p.trusted || p.no_tls || p.tls_required || p.auth_needs_tls || p.greylist;
+    bool changed = p.trusted || p.no_tls || p.tls_required || p.auth_needs_tls || p.greylist ||
+                   p.greet_delay;
     BOOST_TEST_CONTEXT(v.name) {
       BOOST_TEST(changed);
       BOOST_TEST(!v.meaning.empty());

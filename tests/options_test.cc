@@ -82,6 +82,26 @@ BOOST_AUTO_TEST_CASE(tls_policy_flags) {
   BOOST_TEST(both.auth_needs_tls);
 }
 
+BOOST_AUTO_TEST_CASE(pregreet_wait) {
+  Options o;
+  std::string err;
+  BOOST_TEST(o.greet_delay == 0);  // off unless asked
+  BOOST_TEST(parse({"-p", "2", "prog"}, &o, &err));
+  BOOST_TEST(o.greet_delay == 2);
+  BOOST_TEST(parse({"-p0", "prog"}, &o, &err));
+  BOOST_TEST(o.greet_delay == 0);
+  BOOST_TEST(parse({"-p", "300", "prog"}, &o, &err));
+  BOOST_TEST(o.greet_delay == 300);
+  for (const char* bad : {"301", "-1", "1.5", "2s", "", "99999999999"}) {
+    Options r;
+    BOOST_TEST(!parse({"-p", bad, "prog"}, &r, &err));
+    BOOST_TEST(!err.empty());
+  }
+  int v = 7;
+  BOOST_TEST(!greet_delay_seconds(" 1", &v));
+  BOOST_TEST(v == 7);  // untouched when refused
+}
+
 BOOST_AUTO_TEST_CASE(refused) {
   for (std::vector<std::string> bad :
        std::vector<std::vector<std::string>>{{},

@@ -319,4 +319,93 @@ BOOST_AUTO_TEST_CASE(replies_of_its_own_are_bounded_per_call) {
   BOOST_TEST(s.on_client(std::string_view(lines).substr(took)) > 0);
 }
 
+// ---- the pregreet test (-p)
+
+namespace {
+
+SessionConfig pregreet_config(int ms, LogLevel level = LogLevel::Info) {
+  SessionConfig c = config(ControlProtocol::Current, level);
+  c.greet_delay_ms = ms;
+  return c;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(pregreet_reads_the_client_from_the_start) {
+  // Off: nothing is read before the greeting. On: every byte is the
+  // test's answer, so the driver must offer it at once.
+  Session off(config());
+  BOOST_TEST(!off.wants_client());
+  Session on(pregreet_config(1000));
+  BOOST_TEST(on.wants_client());
+  BOOST_TEST(on.pregreet_running());
+  BOOST_TEST(on.awaiting_child());
+}
+
+BOOST_AUTO_TEST_CASE(pregreet_timer_starts_with_the_first_line_once) {
+  Session s(pregreet_config(1500));
+  s.on_child("220-mx\r\n");
+  int timers = 0;
+  for (const Action& a : s.actions())
+    if (a.kind == Action::Kind::StartTimer) {
+      ++timers;
+      BOOST_TEST((a.timer == Timer::Greeting));
+      BOOST_TEST(a.millis == 1500);
+    }
+  BOOST_TEST(timers == 1);
+  s.actions().clear();
+  s.on_child("220-more\r\n220 last\r\n");
+  for (const Action& a : s.actions()) BOOST_TEST((a.kind != Action::Kind::StartTimer));
+  BOOST_TEST(s.wants_client());  // still the test's
+  BOOST_TEST(!s.awaiting_child());
+}
+
+BOOST_AUTO_TEST_CASE(pregreet_log_line_counts_bytes_and_quotes_the_first_line) {
+  Harness h(pregreet_config(2000), 0);
+  h.child("220 mx\r\n");
+  h.session().on_client("EHLO bot.example\r\nMAIL FROM:<a@b>\r\n", 437);
+  h.perform();
+  BOOST_TEST(h.exited);
+  BOOST_TEST(h.exit_status == kExitTemporary);
+  BOOST_TEST(!h.abort_child);
+  BOOST_TEST(h.to_child.empty());
+  BOOST_TEST(h.to_client == "220-mx\r\n" + std::string(reply::kPregreet));
+  BOOST_REQUIRE(h.logs.size() == 1u);  // one line, whatever else
+  BOOST_TEST(h.logs[0] == "pregreet: 35 bytes after 437 ms: \"EHLO bot.example\"");
+}
+
+BOOST_AUTO_TEST_CASE(pregreet_never_logs_credentials) {
+  Harness h(pregreet_config(2000), 0);
+  h.child("220 mx\r\n");
+  h.client("AUTH PLAIN AGFsaWNlAHNlY3JldA==\r\n");
+  BOOST_REQUIRE(h.logs.size() == 1u);
+  BOOST_TEST(h.logs[0].find("AGFsaWNl") == std::string::npos);
+  BOOST_TEST(h.logs[0].find("AUTH PLAIN [redacted]") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(pregreet_quotes_binary_safely_and_briefly) {
+  Harness h(pregreet_config(2000), 0);
+  std::string hello("\x16\x03\x01\x02\x00", 5);
+  hello += std::string(5000, 'A');
+  h.client(hello);
+  BOOST_REQUIRE(h.logs.size() == 1u);
+  const std::string& line = h.logs[0];
+  BOOST_TEST(line.find("pregreet: 5005 bytes before the greeting: \"\\x16\\x03\\x01\\x02\\x00") ==
+             0u);
+  BOOST_TEST(line.size() < 2 * kMaxLoggedText);
+}
+
+BOOST_AUTO_TEST_CASE(pregreet_waits_for_the_greeting_after_client_eof) {
+  // A client that closes before the greeting is not an early talker: the
+  // greeting is relayed whole, then the session ends as ClientClosed.
+  Harness h(pregreet_config(1000), 0);
+  h.session().on_client_eof();
+  h.perform();
+  BOOST_TEST(!h.exited);
+  h.child("220 mx\r\n");
+  BOOST_TEST(h.to_client == "220 mx\r\n");
+  BOOST_TEST(h.exited);
+  BOOST_TEST(h.timers.empty());
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -61,6 +61,8 @@ void configure(SessionConfig& cfg, const std::string& value) {
       cfg.tls_required = v == "required"   ? true
                          : v == "optional" ? false
                                            : throw std::runtime_error("tls=" + v);
+    } else if (k == "pregreet") {
+      cfg.greet_delay_ms = std::stoi(v);
     } else if (k == "log") {
       cfg.log_level = v == "error"     ? LogLevel::Error
                       : v == "warning" ? LogLevel::Warning
@@ -226,6 +228,9 @@ void Harness::perform() {
       case Action::Kind::AskPolicy:
         to_policy += a.bytes();
         break;
+      case Action::Kind::StartTimer:
+        timers += (a.timer == Timer::Greeting ? "greeting " : "other ") + std::to_string(a.millis);
+        break;
       case Action::Kind::Log:
         logs.emplace_back(a.bytes());
         break;
@@ -242,7 +247,8 @@ void Harness::perform() {
 void Harness::feed_client() {
   while (!client_buffer_.empty() && session_.wants_client()) {
     std::size_t n = split_ == 0 ? client_buffer_.size() : std::min(split_, client_buffer_.size());
-    std::size_t used = session_.on_client(std::string_view(client_buffer_).substr(0, n));
+    std::size_t used =
+        session_.on_client(std::string_view(client_buffer_).substr(0, n), greeting_ms_);
     perform();  // before the buffer changes: actions may point into it
     client_buffer_.erase(0, used);
     if (used == 0) break;
@@ -285,11 +291,14 @@ void Harness::event(std::string_view what) {
   } else if (kind == "wait-failed") {
     session_.on_wait_failed(arg);
   } else if (kind == "timeout") {
-    session_.on_timeout(arg == "session"   ? Timer::Session
-                        : arg == "client"  ? Timer::Client
-                        : arg == "child"   ? Timer::Child
-                        : arg == "control" ? Timer::Control
-                                           : Timer::Policy);
+    session_.on_timeout(arg == "session"    ? Timer::Session
+                        : arg == "client"   ? Timer::Client
+                        : arg == "child"    ? Timer::Child
+                        : arg == "control"  ? Timer::Control
+                        : arg == "greeting" ? Timer::Greeting
+                                            : Timer::Policy);
+  } else if (kind == "waited") {
+    greeting_ms_ = std::stoll(arg);
   } else if (kind == "policy") {
     PolicyVerdict v;
     v.kind = arg == "pass"     ? PolicyVerdict::Kind::Pass
@@ -335,6 +344,8 @@ std::vector<std::string> run_case(const Case& c, std::size_t split) {
         check(s, h.to_control, "control");
       else if (s.key == "to-policy")
         check(s, h.to_policy, "policy server");
+      else if (s.key == "timer")
+        check(s, h.timers, "timers");
       else if (s.key == "exit") {
         std::string want = s.value;
         std::string got = !h.exited                           ? "none"
@@ -366,6 +377,7 @@ std::vector<std::string> run_case(const Case& c, std::size_t split) {
   if (!h.to_client.empty()) fail(end, "client got unchecked \"" + escape(h.to_client) + "\"");
   if (!h.to_control.empty()) fail(end, "control got unchecked \"" + escape(h.to_control) + "\"");
   if (!h.to_policy.empty()) fail(end, "policy got unchecked \"" + escape(h.to_policy) + "\"");
+  if (!h.timers.empty()) fail(end, "timer started unchecked: " + h.timers);
   if (h.exited) fail(end, "unchecked exit " + std::to_string(h.exit_status));
   return failures;
 }

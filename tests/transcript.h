@@ -7,18 +7,21 @@
 //   case: name                       starts a case
 //   config: control=none|legacy|current|ucspi greylist=open|closed addr=IP
 //           name=HOST id=ID log=error|warning|info|debug|trace
-//           auth=tls|any tls=required|optional
+//           auth=tls|any tls=required|optional pregreet=MS
 //                                    (auth=tls is -a: AUTH only inside TLS;
-//                                    tls=required is -s: it implies -a)
+//                                    tls=required is -s: it implies -a;
+//                                    pregreet=MS is -p, its wait in ms)
 //   client: BYTES                    the client sends
 //   child: BYTES                     the child (SMTP server) sends
 //   event: control ready [NEGOTIATED]|lost|failed | client-eof | child-eof | stop [SIGNAL] |
-//          timeout session|client|child|control|policy |
+//          timeout session|client|child|control|policy|greeting |
+//          waited MS (the greeting timer has run MS: given with later client bytes) |
 //          policy pass|fail | policy defer|reject [TEXT]
 //   to-child: BYTES                  exactly what the child got since the last to-child
 //   to-client: BYTES                 likewise for the client
 //   to-control: BYTES                likewise for fd 5 (closing it shows as [close])
 //   to-policy: BYTES                 likewise for the greylist server
+//   timer: greeting MS               the Session started the greeting timer (since the last check)
 //   exit: STATUS | child             the session asked to exit so
 //   log: TEXT                        a log line since the last log check holds TEXT
 //   no-log: TEXT                     no log line since the last log check holds TEXT
@@ -28,6 +31,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -72,6 +76,7 @@ class Harness {
 
   Session& session() { return session_; }
   std::string to_child, to_client, to_control, to_policy;
+  std::string timers;  // "greeting MS" per StartTimer
   std::vector<std::string> logs;
   bool exited = false;
   int exit_status = 0;
@@ -83,6 +88,7 @@ class Harness {
   Session session_;
   std::size_t split_;
   std::string client_buffer_;
+  std::int64_t greeting_ms_ = 0;
 };
 
 // Replays a case; returns the failures (empty when it passes).

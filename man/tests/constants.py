@@ -111,12 +111,16 @@ def main():
     need_any("kReadSize", [f"reads of {f}" for f in size_forms(n['kReadSize'])])
     need("kJailIdBase", f"{n['kJailIdBase']} plus")
     need_any("kJailMemory", [f"RLIMIT_DATA to {f}" for f in size_forms(n['kJailMemory'])])
+    need("kMaxGreetDelay (-p)", f"from 0 to {n['kMaxGreetDelay']} seconds; 0, the default, is off")
+    need("kMaxGreetDelay (GREETDELAY)", f"from 0 (off) to {n['kMaxGreetDelay']}, in place of -p")
+    need("kDefaultGreetDelay", f"or {n['kDefaultGreetDelay']} seconds when -p is off")
     need("kExitUsage", f"exit status {n['kExitUsage']}")
     need("kExitTemporary", f"status {n['kExitTemporary']}")
     handled |= {"kMinSeconds", "kMaxSeconds", "kDefaultSessionTimeout", "kDefaultIoTimeout",
                 "kMaxCommandLine", "kMaxReplyLine", "kMaxPendingCommands", "kMaxLoggedRecipients",
                 "kMaxPolicyAnswer", "kMaxUcspiAnswer", "kMaxPolicyReplyText", "kMaxLoggedText", "kReadSize",
-                "kJailIdBase", "kJailMemory", "kExitUsage", "kExitTemporary"}
+                "kJailIdBase", "kJailMemory", "kExitUsage", "kExitTemporary", "kMaxGreetDelay",
+                "kDefaultGreetDelay"}
     for name in sorted(set(consts) - handled):
         print(f"not ok - {name} = {consts[name]} is new: document it in the manual page and check it "
               f"here, or list it as internal in {sys.argv[0]}")
