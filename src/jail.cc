@@ -106,7 +106,11 @@ bool enter_jail(const JailSettings& s, std::string* err) {
     *err = failed("unable to create jail: dropping privileges");
     return false;
   }
-  if (getuid() == 0 || geteuid() == 0 || getgid() == 0 || getegid() == 0) {
+  // Real, effective and saved ids: a saved uid 0 could take root back.
+  uid_t ruid, euid, suid;
+  gid_t rgid, egid, sgid;
+  if (getresuid(&ruid, &euid, &suid) != 0 || getresgid(&rgid, &egid, &sgid) != 0 || ruid == 0 ||
+      euid == 0 || suid == 0 || rgid == 0 || egid == 0 || sgid == 0) {
     *err = "unable to create jail: still root";
     return false;
   }
