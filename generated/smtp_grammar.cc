@@ -7,8 +7,9 @@
 // Required actions: none from outside; every action below only marks a
 // position or records a value, and the C++ around the machine decides.
 //
-// Generated with `ragel -T0` from the repository root (see CMakeLists.txt,
-// target `regenerate`); the output is committed in generated/.
+// Generated with `ragel -F1` (flat tables, expanded actions) from the
+// repository root (see CMakeLists.txt, target `regenerate`); the output is
+// committed in generated/.
 
 #include <cstring>
 
@@ -59,84 +60,202 @@ std::string_view verb_name(Verb v) {
 // space after the verb includes TAB and CR, because servers trim them and
 // would otherwise read "DATA\r" as DATA while the helper did not.
 
-#line 80 "grammar/smtp.rl"
+#line 81 "grammar/smtp.rl"
 
 
 
-#line 62 "generated/smtp_grammar.cc"
-static const char _command_verb_actions[] = {
-	0, 1, 0, 1, 1, 1, 2, 1, 
-	3, 1, 4, 1, 5, 1, 6, 1, 
-	7, 1, 8, 1, 9, 1, 10
-};
-
-static const char _command_verb_key_offsets[] = {
-	0, 0, 20, 22, 24, 26, 28, 30, 
-	32, 34, 36, 38, 40, 42, 44, 46, 
-	48, 50, 52, 54, 56, 58, 60, 62, 
-	64, 66, 68, 72, 74, 76, 78, 80, 
-	82, 84, 86, 88, 90, 92, 94, 97
-};
-
+#line 63 "generated/smtp_grammar.cc"
 static const unsigned char _command_verb_trans_keys[] = {
-	65u, 66u, 68u, 69u, 72u, 77u, 78u, 81u, 
-	82u, 83u, 97u, 98u, 100u, 101u, 104u, 109u, 
-	110u, 113u, 114u, 115u, 85u, 117u, 84u, 116u, 
-	72u, 104u, 68u, 100u, 65u, 97u, 84u, 116u, 
-	65u, 97u, 84u, 116u, 65u, 97u, 72u, 104u, 
-	76u, 108u, 79u, 111u, 69u, 101u, 76u, 108u, 
-	79u, 111u, 65u, 97u, 73u, 105u, 76u, 108u, 
-	79u, 111u, 79u, 111u, 80u, 112u, 85u, 117u, 
-	73u, 105u, 84u, 116u, 67u, 83u, 99u, 115u, 
-	80u, 112u, 84u, 116u, 69u, 101u, 84u, 116u, 
-	84u, 116u, 65u, 97u, 82u, 114u, 84u, 116u, 
-	84u, 116u, 76u, 108u, 83u, 115u, 9u, 13u, 
-	32u, 0
+	0u, 0u, 65u, 115u, 85u, 117u, 84u, 116u, 72u, 104u, 68u, 100u, 65u, 97u, 84u, 116u, 
+	65u, 97u, 84u, 116u, 65u, 97u, 72u, 104u, 76u, 108u, 79u, 111u, 69u, 101u, 76u, 108u, 
+	79u, 111u, 65u, 97u, 73u, 105u, 76u, 108u, 79u, 111u, 79u, 111u, 80u, 112u, 85u, 117u, 
+	73u, 105u, 84u, 116u, 67u, 115u, 80u, 112u, 84u, 116u, 69u, 101u, 84u, 116u, 84u, 116u, 
+	65u, 97u, 82u, 114u, 84u, 116u, 84u, 116u, 76u, 108u, 83u, 115u, 9u, 32u, 0u, 0u, 
+	0
 };
 
-static const char _command_verb_single_lengths[] = {
-	0, 20, 2, 2, 2, 2, 2, 2, 
-	2, 2, 2, 2, 2, 2, 2, 2, 
-	2, 2, 2, 2, 2, 2, 2, 2, 
-	2, 2, 4, 2, 2, 2, 2, 2, 
-	2, 2, 2, 2, 2, 2, 3, 0
+static const char _command_verb_key_spans[] = {
+	0, 51, 33, 33, 33, 33, 33, 33, 
+	33, 33, 33, 33, 33, 33, 33, 33, 
+	33, 33, 33, 33, 33, 33, 33, 33, 
+	33, 33, 49, 33, 33, 33, 33, 33, 
+	33, 33, 33, 33, 33, 33, 24, 0
 };
 
-static const char _command_verb_range_lengths[] = {
-	0, 0, 0, 0, 0, 0, 0, 0, 
-	0, 0, 0, 0, 0, 0, 0, 0, 
-	0, 0, 0, 0, 0, 0, 0, 0, 
-	0, 0, 0, 0, 0, 0, 0, 0, 
-	0, 0, 0, 0, 0, 0, 0, 0
-};
-
-static const unsigned char _command_verb_index_offsets[] = {
-	0, 0, 21, 24, 27, 30, 33, 36, 
-	39, 42, 45, 48, 51, 54, 57, 60, 
-	63, 66, 69, 72, 75, 78, 81, 84, 
-	87, 90, 93, 98, 101, 104, 107, 110, 
-	113, 116, 119, 122, 125, 128, 131, 135
+static const short _command_verb_index_offsets[] = {
+	0, 0, 52, 86, 120, 154, 188, 222, 
+	256, 290, 324, 358, 392, 426, 460, 494, 
+	528, 562, 596, 630, 664, 698, 732, 766, 
+	800, 834, 868, 918, 952, 986, 1020, 1054, 
+	1088, 1122, 1156, 1190, 1224, 1258, 1292, 1317
 };
 
 static const char _command_verb_indicies[] = {
-	0, 2, 3, 4, 5, 6, 7, 8, 
-	9, 10, 0, 2, 3, 4, 5, 6, 
-	7, 8, 9, 10, 1, 11, 11, 1, 
-	12, 12, 1, 13, 13, 1, 14, 14, 
-	1, 15, 15, 1, 16, 16, 1, 17, 
-	17, 1, 18, 18, 1, 19, 19, 1, 
-	20, 20, 1, 21, 21, 1, 22, 22, 
-	1, 23, 23, 1, 24, 24, 1, 25, 
-	25, 1, 26, 26, 1, 27, 27, 1, 
-	28, 28, 1, 29, 29, 1, 30, 30, 
-	1, 31, 31, 1, 32, 32, 1, 33, 
-	33, 1, 34, 34, 1, 35, 36, 35, 
-	36, 1, 37, 37, 1, 38, 38, 1, 
-	39, 39, 1, 40, 40, 1, 41, 41, 
-	1, 42, 42, 1, 43, 43, 1, 44, 
-	44, 1, 45, 45, 1, 46, 46, 1, 
-	47, 47, 1, 48, 48, 48, 1, 48, 
-	0
+	0, 2, 1, 3, 4, 1, 1, 
+	5, 1, 1, 1, 1, 6, 7, 1, 
+	1, 8, 9, 10, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 0, 2, 1, 3, 4, 1, 1, 
+	5, 1, 1, 1, 1, 6, 7, 1, 
+	1, 8, 9, 10, 1, 11, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 11, 1, 12, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 12, 
+	1, 13, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 13, 1, 14, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 14, 1, 15, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 15, 1, 16, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 16, 
+	1, 17, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 17, 1, 18, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 18, 1, 19, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 19, 1, 20, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 20, 
+	1, 21, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 21, 1, 22, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 22, 1, 23, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 23, 1, 24, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 24, 
+	1, 25, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 25, 1, 26, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 26, 1, 27, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 27, 1, 28, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 28, 
+	1, 29, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 29, 1, 30, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 30, 1, 31, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 31, 1, 32, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 32, 
+	1, 33, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 33, 1, 34, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 34, 1, 35, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 36, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 35, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 36, 1, 37, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 37, 
+	1, 38, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 38, 1, 39, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 39, 1, 40, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 40, 1, 41, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 41, 
+	1, 42, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 42, 1, 43, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 43, 1, 44, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 44, 1, 45, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 45, 
+	1, 46, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 46, 1, 47, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 47, 1, 48, 1, 1, 
+	1, 48, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 48, 1, 48, 0
 };
 
 static const char _command_verb_trans_targs[] = {
@@ -151,11 +270,11 @@ static const char _command_verb_trans_targs[] = {
 
 static const char _command_verb_trans_actions[] = {
 	0, 0, 0, 0, 0, 0, 0, 0, 
-	0, 0, 0, 0, 0, 21, 0, 0, 
-	11, 0, 0, 9, 0, 0, 1, 0, 
-	0, 3, 0, 0, 5, 0, 0, 17, 
-	0, 0, 19, 0, 0, 0, 7, 0, 
-	15, 0, 0, 0, 0, 0, 0, 13, 
+	0, 0, 0, 0, 0, 1, 0, 0, 
+	2, 0, 0, 3, 0, 0, 4, 0, 
+	0, 5, 0, 0, 6, 0, 0, 7, 
+	0, 0, 8, 0, 0, 0, 9, 0, 
+	10, 0, 0, 0, 0, 0, 0, 11, 
 	0
 };
 
@@ -163,7 +282,7 @@ static const int command_verb_start = 1;
 static const int command_verb_first_final = 38;
 
 
-#line 83 "grammar/smtp.rl"
+#line 84 "grammar/smtp.rl"
 
 // ---------------------------------------------------------------------------
 // MAIL and RCPT arguments. RFC 5321 4.1.2:
@@ -173,50 +292,76 @@ static const int command_verb_first_final = 38;
 // path without angle brackets. Inside brackets a quoted local part may hold
 // spaces and '>'.
 
-#line 106 "grammar/smtp.rl"
+#line 107 "grammar/smtp.rl"
 
 
 
-#line 170 "generated/smtp_grammar.cc"
-static const char _mail_path_actions[] = {
-	0, 1, 0, 1, 1, 1, 3, 2, 
-	2, 3
-};
-
-static const char _mail_path_key_offsets[] = {
-	0, 0, 4, 6, 8, 10, 11, 16, 
-	18, 20, 20, 22, 25, 25
-};
-
+#line 289 "generated/smtp_grammar.cc"
 static const unsigned char _mail_path_trans_keys[] = {
-	70u, 84u, 102u, 116u, 82u, 114u, 79u, 111u, 
-	77u, 109u, 58u, 9u, 13u, 32u, 60u, 62u, 
-	34u, 62u, 34u, 92u, 79u, 111u, 9u, 13u, 
-	32u, 9u, 13u, 32u, 0
+	0u, 0u, 70u, 116u, 82u, 114u, 79u, 111u, 77u, 109u, 58u, 58u, 9u, 62u, 34u, 62u, 
+	34u, 92u, 0u, 0u, 79u, 111u, 9u, 32u, 0u, 0u, 9u, 32u, 0
 };
 
-static const char _mail_path_single_lengths[] = {
-	0, 4, 2, 2, 2, 1, 5, 2, 
-	2, 0, 2, 3, 0, 3
+static const char _mail_path_key_spans[] = {
+	0, 47, 33, 33, 33, 1, 54, 29, 
+	59, 0, 33, 24, 0, 24
 };
 
-static const char _mail_path_range_lengths[] = {
-	0, 0, 0, 0, 0, 0, 0, 0, 
-	0, 0, 0, 0, 0, 0
-};
-
-static const char _mail_path_index_offsets[] = {
-	0, 0, 5, 8, 11, 14, 16, 22, 
-	25, 28, 29, 32, 36, 37
+static const short _mail_path_index_offsets[] = {
+	0, 0, 48, 82, 116, 150, 152, 207, 
+	237, 297, 298, 332, 357, 358
 };
 
 static const char _mail_path_indicies[] = {
-	0, 2, 0, 2, 1, 3, 3, 1, 
-	4, 4, 1, 5, 5, 1, 6, 1, 
-	6, 6, 6, 8, 1, 7, 10, 11, 
-	9, 9, 12, 10, 10, 5, 5, 1, 
-	14, 14, 14, 13, 14, 14, 14, 14, 
-	1, 0
+	0, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 2, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 0, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 2, 
+	1, 3, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 3, 1, 4, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 4, 1, 5, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 5, 1, 6, 
+	1, 6, 7, 7, 7, 6, 7, 7, 
+	7, 7, 7, 7, 7, 7, 7, 7, 
+	7, 7, 7, 7, 7, 7, 7, 7, 
+	6, 7, 7, 7, 7, 7, 7, 7, 
+	7, 7, 7, 7, 7, 7, 7, 7, 
+	7, 7, 7, 7, 7, 7, 7, 7, 
+	7, 7, 7, 7, 8, 7, 1, 7, 
+	10, 9, 9, 9, 9, 9, 9, 9, 
+	9, 9, 9, 9, 9, 9, 9, 9, 
+	9, 9, 9, 9, 9, 9, 9, 9, 
+	9, 9, 9, 9, 11, 9, 9, 10, 
+	10, 10, 10, 10, 10, 10, 10, 10, 
+	10, 10, 10, 10, 10, 10, 10, 10, 
+	10, 10, 10, 10, 10, 10, 10, 10, 
+	10, 10, 10, 10, 10, 10, 10, 10, 
+	10, 10, 10, 10, 10, 10, 10, 10, 
+	10, 10, 10, 10, 10, 10, 10, 10, 
+	10, 10, 10, 10, 10, 10, 10, 10, 
+	12, 10, 10, 5, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 5, 1, 14, 13, 13, 
+	13, 14, 13, 13, 13, 13, 13, 13, 
+	13, 13, 13, 13, 13, 13, 13, 13, 
+	13, 13, 13, 13, 14, 13, 14, 14, 
+	1, 1, 1, 14, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 14, 1, 
+	0
 };
 
 static const char _mail_path_trans_targs[] = {
@@ -225,55 +370,76 @@ static const char _mail_path_trans_targs[] = {
 };
 
 static const char _mail_path_trans_actions[] = {
-	0, 0, 0, 0, 0, 0, 0, 7, 
-	1, 0, 0, 3, 0, 5, 0
+	0, 0, 0, 0, 0, 0, 0, 1, 
+	2, 0, 0, 3, 0, 4, 0
 };
 
 static const int mail_path_start = 1;
 static const int mail_path_first_final = 11;
 
 
-#line 109 "grammar/smtp.rl"
+#line 110 "grammar/smtp.rl"
 
 // ---------------------------------------------------------------------------
 // BDAT arguments. RFC 3030: "BDAT" SP chunk-size [ SP end-marker ]
 //   chunk-size = 1*DIGIT, end-marker = "LAST"
 
-#line 125 "grammar/smtp.rl"
+#line 126 "grammar/smtp.rl"
 
 
 
-#line 230 "generated/smtp_grammar.cc"
-static const char _bdat_args_actions[] = {
-	0, 1, 0, 1, 1
-};
-
-static const char _bdat_args_key_offsets[] = {
-	0, 0, 2, 4, 6, 8, 12, 16
-};
-
+#line 375 "generated/smtp_grammar.cc"
 static const unsigned char _bdat_args_trans_keys[] = {
-	48u, 57u, 65u, 97u, 83u, 115u, 84u, 116u, 
-	9u, 32u, 48u, 57u, 9u, 32u, 76u, 108u, 
-	9u, 32u, 0
+	0u, 0u, 48u, 57u, 65u, 97u, 83u, 115u, 84u, 116u, 9u, 57u, 9u, 108u, 9u, 32u, 
+	0
 };
 
-static const char _bdat_args_single_lengths[] = {
-	0, 0, 2, 2, 2, 2, 4, 2
+static const char _bdat_args_key_spans[] = {
+	0, 10, 33, 33, 33, 49, 100, 24
 };
 
-static const char _bdat_args_range_lengths[] = {
-	0, 1, 0, 0, 0, 1, 0, 0
-};
-
-static const char _bdat_args_index_offsets[] = {
-	0, 0, 2, 5, 8, 11, 15, 20
+static const short _bdat_args_index_offsets[] = {
+	0, 0, 11, 45, 79, 113, 163, 264
 };
 
 static const char _bdat_args_indicies[] = {
-	0, 1, 2, 2, 1, 3, 3, 1, 
-	4, 4, 1, 5, 5, 0, 1, 5, 
-	5, 6, 6, 1, 7, 7, 1, 0
+	0, 0, 0, 0, 0, 0, 0, 
+	0, 0, 0, 1, 2, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 2, 1, 3, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 3, 1, 
+	4, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	4, 1, 5, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 5, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 0, 0, 0, 0, 0, 0, 0, 
+	0, 0, 0, 1, 5, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 5, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 6, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 6, 
+	1, 7, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	7, 1, 0
 };
 
 static const char _bdat_args_trans_targs[] = {
@@ -281,14 +447,14 @@ static const char _bdat_args_trans_targs[] = {
 };
 
 static const char _bdat_args_trans_actions[] = {
-	1, 0, 0, 0, 3, 0, 0, 0
+	1, 0, 0, 0, 2, 0, 0, 0
 };
 
 static const int bdat_args_start = 1;
 static const int bdat_args_first_final = 5;
 
 
-#line 128 "grammar/smtp.rl"
+#line 129 "grammar/smtp.rl"
 
 namespace {
 
@@ -300,126 +466,76 @@ void parse_verb(std::string_view line, Command& cmd) {
   Verb verb = Verb::Other;
   int cs = command_verb_start;
   
-#line 283 "generated/smtp_grammar.cc"
+#line 449 "generated/smtp_grammar.cc"
 	{
-	int _klen;
-	unsigned int _trans;
-	const char *_acts;
-	unsigned int _nacts;
+	int _slen;
+	int _trans;
 	const unsigned char *_keys;
-
+	const char *_inds;
 	if ( p == pe )
 		goto _test_eof;
 	if ( cs == 0 )
 		goto _out;
 _resume:
-	_keys = _command_verb_trans_keys + _command_verb_key_offsets[cs];
-	_trans = _command_verb_index_offsets[cs];
+	_keys = _command_verb_trans_keys + (cs<<1);
+	_inds = _command_verb_indicies + _command_verb_index_offsets[cs];
 
-	_klen = _command_verb_single_lengths[cs];
-	if ( _klen > 0 ) {
-		const unsigned char *_lower = _keys;
-		const unsigned char *_mid;
-		const unsigned char *_upper = _keys + _klen - 1;
-		while (1) {
-			if ( _upper < _lower )
-				break;
+	_slen = _command_verb_key_spans[cs];
+	_trans = _inds[ _slen > 0 && _keys[0] <=(*p) &&
+		(*p) <= _keys[1] ?
+		(*p) - _keys[0] : _slen ];
 
-			_mid = _lower + ((_upper-_lower) >> 1);
-			if ( (*p) < *_mid )
-				_upper = _mid - 1;
-			else if ( (*p) > *_mid )
-				_lower = _mid + 1;
-			else {
-				_trans += (unsigned int)(_mid - _keys);
-				goto _match;
-			}
-		}
-		_keys += _klen;
-		_trans += _klen;
-	}
-
-	_klen = _command_verb_range_lengths[cs];
-	if ( _klen > 0 ) {
-		const unsigned char *_lower = _keys;
-		const unsigned char *_mid;
-		const unsigned char *_upper = _keys + (_klen<<1) - 2;
-		while (1) {
-			if ( _upper < _lower )
-				break;
-
-			_mid = _lower + (((_upper-_lower) >> 1) & ~1);
-			if ( (*p) < _mid[0] )
-				_upper = _mid - 2;
-			else if ( (*p) > _mid[1] )
-				_lower = _mid + 2;
-			else {
-				_trans += (unsigned int)((_mid - _keys)>>1);
-				goto _match;
-			}
-		}
-		_trans += _klen;
-	}
-
-_match:
-	_trans = _command_verb_indicies[_trans];
 	cs = _command_verb_trans_targs[_trans];
 
 	if ( _command_verb_trans_actions[_trans] == 0 )
 		goto _again;
 
-	_acts = _command_verb_actions + _command_verb_trans_actions[_trans];
-	_nacts = (unsigned int) *_acts++;
-	while ( _nacts-- > 0 )
-	{
-		switch ( *_acts++ )
-		{
-	case 0:
-#line 63 "grammar/smtp.rl"
+	switch ( _command_verb_trans_actions[_trans] ) {
+	case 4:
+#line 64 "grammar/smtp.rl"
 	{ verb = Verb::Ehlo; verb_end = p + 1; }
 	break;
-	case 1:
-#line 64 "grammar/smtp.rl"
+	case 5:
+#line 65 "grammar/smtp.rl"
 	{ verb = Verb::Helo; verb_end = p + 1; }
 	break;
-	case 2:
-#line 65 "grammar/smtp.rl"
+	case 6:
+#line 66 "grammar/smtp.rl"
 	{ verb = Verb::Mail; verb_end = p + 1; }
 	break;
-	case 3:
-#line 66 "grammar/smtp.rl"
+	case 9:
+#line 67 "grammar/smtp.rl"
 	{ verb = Verb::Rcpt; verb_end = p + 1; }
 	break;
-	case 4:
-#line 67 "grammar/smtp.rl"
+	case 3:
+#line 68 "grammar/smtp.rl"
 	{ verb = Verb::Data; verb_end = p + 1; }
 	break;
-	case 5:
-#line 68 "grammar/smtp.rl"
+	case 2:
+#line 69 "grammar/smtp.rl"
 	{ verb = Verb::Bdat; verb_end = p + 1; }
 	break;
-	case 6:
-#line 69 "grammar/smtp.rl"
+	case 11:
+#line 70 "grammar/smtp.rl"
 	{ verb = Verb::StartTls; verb_end = p + 1; }
 	break;
-	case 7:
-#line 70 "grammar/smtp.rl"
+	case 10:
+#line 71 "grammar/smtp.rl"
 	{ verb = Verb::Rset; verb_end = p + 1; }
 	break;
-	case 8:
-#line 71 "grammar/smtp.rl"
+	case 7:
+#line 72 "grammar/smtp.rl"
 	{ verb = Verb::Noop; verb_end = p + 1; }
 	break;
-	case 9:
-#line 72 "grammar/smtp.rl"
+	case 8:
+#line 73 "grammar/smtp.rl"
 	{ verb = Verb::Quit; verb_end = p + 1; }
 	break;
-	case 10:
-#line 73 "grammar/smtp.rl"
+	case 1:
+#line 74 "grammar/smtp.rl"
 	{ verb = Verb::Auth; verb_end = p + 1; }
 	break;
-#line 389 "generated/smtp_grammar.cc"
-		}
+#line 506 "generated/smtp_grammar.cc"
 	}
 
 _again:
@@ -431,7 +547,7 @@ _again:
 	_out: {}
 	}
 
-#line 138 "grammar/smtp.rl"
+#line 139 "grammar/smtp.rl"
 
   if (cs < command_verb_first_final) return;
   cmd.verb = verb;
@@ -446,98 +562,50 @@ void parse_path(Command& cmd) {
   const uchar* path_end = nullptr;
   int cs = mail_path_start;
   
-#line 413 "generated/smtp_grammar.cc"
+#line 529 "generated/smtp_grammar.cc"
 	{
-	int _klen;
-	unsigned int _trans;
-	const char *_acts;
-	unsigned int _nacts;
+	int _slen;
+	int _trans;
 	const unsigned char *_keys;
-
+	const char *_inds;
 	if ( p == pe )
 		goto _test_eof;
 	if ( cs == 0 )
 		goto _out;
 _resume:
-	_keys = _mail_path_trans_keys + _mail_path_key_offsets[cs];
-	_trans = _mail_path_index_offsets[cs];
+	_keys = _mail_path_trans_keys + (cs<<1);
+	_inds = _mail_path_indicies + _mail_path_index_offsets[cs];
 
-	_klen = _mail_path_single_lengths[cs];
-	if ( _klen > 0 ) {
-		const unsigned char *_lower = _keys;
-		const unsigned char *_mid;
-		const unsigned char *_upper = _keys + _klen - 1;
-		while (1) {
-			if ( _upper < _lower )
-				break;
+	_slen = _mail_path_key_spans[cs];
+	_trans = _inds[ _slen > 0 && _keys[0] <=(*p) &&
+		(*p) <= _keys[1] ?
+		(*p) - _keys[0] : _slen ];
 
-			_mid = _lower + ((_upper-_lower) >> 1);
-			if ( (*p) < *_mid )
-				_upper = _mid - 1;
-			else if ( (*p) > *_mid )
-				_lower = _mid + 1;
-			else {
-				_trans += (unsigned int)(_mid - _keys);
-				goto _match;
-			}
-		}
-		_keys += _klen;
-		_trans += _klen;
-	}
-
-	_klen = _mail_path_range_lengths[cs];
-	if ( _klen > 0 ) {
-		const unsigned char *_lower = _keys;
-		const unsigned char *_mid;
-		const unsigned char *_upper = _keys + (_klen<<1) - 2;
-		while (1) {
-			if ( _upper < _lower )
-				break;
-
-			_mid = _lower + (((_upper-_lower) >> 1) & ~1);
-			if ( (*p) < _mid[0] )
-				_upper = _mid - 2;
-			else if ( (*p) > _mid[1] )
-				_lower = _mid + 2;
-			else {
-				_trans += (unsigned int)((_mid - _keys)>>1);
-				goto _match;
-			}
-		}
-		_trans += _klen;
-	}
-
-_match:
-	_trans = _mail_path_indicies[_trans];
 	cs = _mail_path_trans_targs[_trans];
 
 	if ( _mail_path_trans_actions[_trans] == 0 )
 		goto _again;
 
-	_acts = _mail_path_actions + _mail_path_trans_actions[_trans];
-	_nacts = (unsigned int) *_acts++;
-	while ( _nacts-- > 0 )
-	{
-		switch ( *_acts++ )
-		{
-	case 0:
-#line 95 "grammar/smtp.rl"
+	switch ( _mail_path_trans_actions[_trans] ) {
+	case 2:
+#line 96 "grammar/smtp.rl"
 	{ addr_begin = p + 1; }
 	break;
-	case 1:
-#line 96 "grammar/smtp.rl"
+	case 3:
+#line 97 "grammar/smtp.rl"
 	{ addr_end = p; path_end = p + 1; }
 	break;
-	case 2:
-#line 97 "grammar/smtp.rl"
-	{ addr_begin = p; }
-	break;
-	case 3:
-#line 98 "grammar/smtp.rl"
+	case 4:
+#line 99 "grammar/smtp.rl"
 	{ addr_end = p + 1; path_end = p + 1; }
 	break;
-#line 498 "generated/smtp_grammar.cc"
-		}
+	case 1:
+#line 98 "grammar/smtp.rl"
+	{ addr_begin = p; }
+#line 99 "grammar/smtp.rl"
+	{ addr_end = p + 1; path_end = p + 1; }
+	break;
+#line 566 "generated/smtp_grammar.cc"
 	}
 
 _again:
@@ -549,7 +617,7 @@ _again:
 	_out: {}
 	}
 
-#line 151 "grammar/smtp.rl"
+#line 152 "grammar/smtp.rl"
 
   if (cs < mail_path_first_final || addr_begin == nullptr) return;
   cmd.path_ok = true;
@@ -565,94 +633,44 @@ void parse_bdat(Command& cmd) {
   bool last = false;
   int cs = bdat_args_start;
   
-#line 523 "generated/smtp_grammar.cc"
+#line 590 "generated/smtp_grammar.cc"
 	{
-	int _klen;
-	unsigned int _trans;
-	const char *_acts;
-	unsigned int _nacts;
+	int _slen;
+	int _trans;
 	const unsigned char *_keys;
-
+	const char *_inds;
 	if ( p == pe )
 		goto _test_eof;
 	if ( cs == 0 )
 		goto _out;
 _resume:
-	_keys = _bdat_args_trans_keys + _bdat_args_key_offsets[cs];
-	_trans = _bdat_args_index_offsets[cs];
+	_keys = _bdat_args_trans_keys + (cs<<1);
+	_inds = _bdat_args_indicies + _bdat_args_index_offsets[cs];
 
-	_klen = _bdat_args_single_lengths[cs];
-	if ( _klen > 0 ) {
-		const unsigned char *_lower = _keys;
-		const unsigned char *_mid;
-		const unsigned char *_upper = _keys + _klen - 1;
-		while (1) {
-			if ( _upper < _lower )
-				break;
+	_slen = _bdat_args_key_spans[cs];
+	_trans = _inds[ _slen > 0 && _keys[0] <=(*p) &&
+		(*p) <= _keys[1] ?
+		(*p) - _keys[0] : _slen ];
 
-			_mid = _lower + ((_upper-_lower) >> 1);
-			if ( (*p) < *_mid )
-				_upper = _mid - 1;
-			else if ( (*p) > *_mid )
-				_lower = _mid + 1;
-			else {
-				_trans += (unsigned int)(_mid - _keys);
-				goto _match;
-			}
-		}
-		_keys += _klen;
-		_trans += _klen;
-	}
-
-	_klen = _bdat_args_range_lengths[cs];
-	if ( _klen > 0 ) {
-		const unsigned char *_lower = _keys;
-		const unsigned char *_mid;
-		const unsigned char *_upper = _keys + (_klen<<1) - 2;
-		while (1) {
-			if ( _upper < _lower )
-				break;
-
-			_mid = _lower + (((_upper-_lower) >> 1) & ~1);
-			if ( (*p) < _mid[0] )
-				_upper = _mid - 2;
-			else if ( (*p) > _mid[1] )
-				_lower = _mid + 2;
-			else {
-				_trans += (unsigned int)((_mid - _keys)>>1);
-				goto _match;
-			}
-		}
-		_trans += _klen;
-	}
-
-_match:
-	_trans = _bdat_args_indicies[_trans];
 	cs = _bdat_args_trans_targs[_trans];
 
 	if ( _bdat_args_trans_actions[_trans] == 0 )
 		goto _again;
 
-	_acts = _bdat_args_actions + _bdat_args_trans_actions[_trans];
-	_nacts = (unsigned int) *_acts++;
-	while ( _nacts-- > 0 )
-	{
-		switch ( *_acts++ )
-		{
-	case 0:
-#line 117 "grammar/smtp.rl"
+	switch ( _bdat_args_trans_actions[_trans] ) {
+	case 1:
+#line 118 "grammar/smtp.rl"
 	{
     const std::uint64_t d = static_cast<std::uint64_t>((*p) - '0');
     if (size > (UINT64_MAX - d) / 10) overflow = true;
     size = size * 10 + d;
   }
 	break;
-	case 1:
-#line 122 "grammar/smtp.rl"
+	case 2:
+#line 123 "grammar/smtp.rl"
 	{ last = true; }
 	break;
-#line 606 "generated/smtp_grammar.cc"
-		}
+#line 624 "generated/smtp_grammar.cc"
 	}
 
 _again:
@@ -664,7 +682,7 @@ _again:
 	_out: {}
 	}
 
-#line 165 "grammar/smtp.rl"
+#line 166 "grammar/smtp.rl"
 
   if (cs < bdat_args_first_final || overflow) return;
   cmd.chunk_ok = true;
@@ -688,51 +706,46 @@ Command parse_command(std::string_view line) {
 // Checked here: three digits, then '-', ' ' or the end of the line. The
 // text is relayed as it is.
 
-#line 194 "grammar/smtp.rl"
+#line 195 "grammar/smtp.rl"
 
 
 
-#line 641 "generated/smtp_grammar.cc"
-static const char _reply_line_actions[] = {
-	0, 1, 0
-};
-
-static const char _reply_line_key_offsets[] = {
-	0, 0, 2, 4, 6, 8
-};
-
+#line 658 "generated/smtp_grammar.cc"
 static const unsigned char _reply_line_trans_keys[] = {
-	48u, 57u, 48u, 57u, 48u, 57u, 32u, 45u, 
-	0
+	0u, 0u, 48u, 57u, 48u, 57u, 48u, 57u, 32u, 45u, 0u, 0u, 0
 };
 
-static const char _reply_line_single_lengths[] = {
-	0, 0, 0, 0, 2, 0
-};
-
-static const char _reply_line_range_lengths[] = {
-	0, 1, 1, 1, 0, 0
+static const char _reply_line_key_spans[] = {
+	0, 10, 10, 10, 14, 0
 };
 
 static const char _reply_line_index_offsets[] = {
-	0, 0, 2, 4, 6, 9
+	0, 0, 11, 22, 33, 48
+};
+
+static const char _reply_line_indicies[] = {
+	0, 0, 0, 0, 0, 0, 0, 
+	0, 0, 0, 1, 2, 2, 2, 2, 
+	2, 2, 2, 2, 2, 2, 1, 3, 
+	3, 3, 3, 3, 3, 3, 3, 3, 
+	3, 1, 4, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 4, 
+	1, 5, 0
 };
 
 static const char _reply_line_trans_targs[] = {
-	2, 0, 3, 0, 4, 0, 5, 5, 
-	0, 5, 0
+	2, 0, 3, 4, 5, 5
 };
 
 static const char _reply_line_trans_actions[] = {
-	0, 0, 0, 0, 0, 0, 1, 1, 
-	0, 0, 0
+	0, 0, 0, 0, 1, 0
 };
 
 static const int reply_line_start = 1;
 static const int reply_line_first_final = 4;
 
 
-#line 197 "grammar/smtp.rl"
+#line 198 "grammar/smtp.rl"
 
 ReplyLine parse_reply(std::string_view line) {
   ReplyLine r;
@@ -741,85 +754,36 @@ ReplyLine parse_reply(std::string_view line) {
   int separator = 0;
   int cs = reply_line_start;
   
-#line 686 "generated/smtp_grammar.cc"
+#line 698 "generated/smtp_grammar.cc"
 	{
-	int _klen;
-	unsigned int _trans;
-	const char *_acts;
-	unsigned int _nacts;
+	int _slen;
+	int _trans;
 	const unsigned char *_keys;
-
+	const char *_inds;
 	if ( p == pe )
 		goto _test_eof;
 	if ( cs == 0 )
 		goto _out;
 _resume:
-	_keys = _reply_line_trans_keys + _reply_line_key_offsets[cs];
-	_trans = _reply_line_index_offsets[cs];
+	_keys = _reply_line_trans_keys + (cs<<1);
+	_inds = _reply_line_indicies + _reply_line_index_offsets[cs];
 
-	_klen = _reply_line_single_lengths[cs];
-	if ( _klen > 0 ) {
-		const unsigned char *_lower = _keys;
-		const unsigned char *_mid;
-		const unsigned char *_upper = _keys + _klen - 1;
-		while (1) {
-			if ( _upper < _lower )
-				break;
+	_slen = _reply_line_key_spans[cs];
+	_trans = _inds[ _slen > 0 && _keys[0] <=(*p) &&
+		(*p) <= _keys[1] ?
+		(*p) - _keys[0] : _slen ];
 
-			_mid = _lower + ((_upper-_lower) >> 1);
-			if ( (*p) < *_mid )
-				_upper = _mid - 1;
-			else if ( (*p) > *_mid )
-				_lower = _mid + 1;
-			else {
-				_trans += (unsigned int)(_mid - _keys);
-				goto _match;
-			}
-		}
-		_keys += _klen;
-		_trans += _klen;
-	}
-
-	_klen = _reply_line_range_lengths[cs];
-	if ( _klen > 0 ) {
-		const unsigned char *_lower = _keys;
-		const unsigned char *_mid;
-		const unsigned char *_upper = _keys + (_klen<<1) - 2;
-		while (1) {
-			if ( _upper < _lower )
-				break;
-
-			_mid = _lower + (((_upper-_lower) >> 1) & ~1);
-			if ( (*p) < _mid[0] )
-				_upper = _mid - 2;
-			else if ( (*p) > _mid[1] )
-				_lower = _mid + 2;
-			else {
-				_trans += (unsigned int)((_mid - _keys)>>1);
-				goto _match;
-			}
-		}
-		_trans += _klen;
-	}
-
-_match:
 	cs = _reply_line_trans_targs[_trans];
 
 	if ( _reply_line_trans_actions[_trans] == 0 )
 		goto _again;
 
-	_acts = _reply_line_actions + _reply_line_trans_actions[_trans];
-	_nacts = (unsigned int) *_acts++;
-	while ( _nacts-- > 0 )
-	{
-		switch ( *_acts++ )
-		{
-	case 0:
-#line 191 "grammar/smtp.rl"
+	switch ( _reply_line_trans_actions[_trans] ) {
+	case 1:
+#line 192 "grammar/smtp.rl"
 	{ separator = (*p); }
 	break;
-#line 761 "generated/smtp_grammar.cc"
-		}
+#line 725 "generated/smtp_grammar.cc"
 	}
 
 _again:
@@ -831,7 +795,7 @@ _again:
 	_out: {}
 	}
 
-#line 204 "grammar/smtp.rl"
+#line 205 "grammar/smtp.rl"
 
   if (cs < reply_line_first_final) return r;
   r.ok = true;
@@ -850,58 +814,119 @@ _again:
 // some servers still send for clients of the first drafts; both are one
 // keyword to the helper.
 
-#line 231 "grammar/smtp.rl"
+#line 232 "grammar/smtp.rl"
 
 
 
-#line 791 "generated/smtp_grammar.cc"
-static const char _ehlo_keyword_actions[] = {
-	0, 1, 0, 1, 1, 1, 2
-};
-
-static const char _ehlo_keyword_key_offsets[] = {
-	0, 0, 6, 8, 10, 12, 14, 16, 
-	18, 20, 22, 24, 26, 28, 30, 32, 
-	34, 36, 38, 40, 44, 44
-};
-
+#line 754 "generated/smtp_grammar.cc"
 static const unsigned char _ehlo_keyword_trans_keys[] = {
-	65u, 67u, 83u, 97u, 99u, 115u, 85u, 117u, 
-	84u, 116u, 72u, 104u, 72u, 104u, 85u, 117u, 
-	78u, 110u, 75u, 107u, 73u, 105u, 78u, 110u, 
-	71u, 103u, 84u, 116u, 65u, 97u, 82u, 114u, 
-	84u, 116u, 84u, 116u, 76u, 108u, 83u, 115u, 
-	9u, 13u, 32u, 61u, 9u, 13u, 32u, 0
+	0u, 0u, 65u, 115u, 85u, 117u, 84u, 116u, 72u, 104u, 72u, 104u, 85u, 117u, 78u, 110u, 
+	75u, 107u, 73u, 105u, 78u, 110u, 71u, 103u, 84u, 116u, 65u, 97u, 82u, 114u, 84u, 116u, 
+	84u, 116u, 76u, 108u, 83u, 115u, 9u, 61u, 0u, 0u, 9u, 32u, 0
 };
 
-static const char _ehlo_keyword_single_lengths[] = {
-	0, 6, 2, 2, 2, 2, 2, 2, 
-	2, 2, 2, 2, 2, 2, 2, 2, 
-	2, 2, 2, 4, 0, 3
+static const char _ehlo_keyword_key_spans[] = {
+	0, 51, 33, 33, 33, 33, 33, 33, 
+	33, 33, 33, 33, 33, 33, 33, 33, 
+	33, 33, 33, 53, 0, 24
 };
 
-static const char _ehlo_keyword_range_lengths[] = {
-	0, 0, 0, 0, 0, 0, 0, 0, 
-	0, 0, 0, 0, 0, 0, 0, 0, 
-	0, 0, 0, 0, 0, 0
-};
-
-static const char _ehlo_keyword_index_offsets[] = {
-	0, 0, 7, 10, 13, 16, 19, 22, 
-	25, 28, 31, 34, 37, 40, 43, 46, 
-	49, 52, 55, 58, 63, 64
+static const short _ehlo_keyword_index_offsets[] = {
+	0, 0, 52, 86, 120, 154, 188, 222, 
+	256, 290, 324, 358, 392, 426, 460, 494, 
+	528, 562, 596, 630, 684, 685
 };
 
 static const char _ehlo_keyword_indicies[] = {
-	0, 2, 3, 0, 2, 3, 1, 4, 
-	4, 1, 5, 5, 1, 6, 6, 1, 
-	7, 7, 1, 8, 8, 1, 9, 9, 
-	1, 10, 10, 1, 11, 11, 1, 12, 
-	12, 1, 13, 13, 1, 14, 14, 1, 
-	15, 15, 1, 16, 16, 1, 17, 17, 
-	1, 18, 18, 1, 19, 19, 1, 20, 
-	20, 1, 21, 21, 21, 22, 1, 21, 
-	21, 21, 21, 1, 0
+	0, 1, 2, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 3, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 0, 1, 2, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 3, 1, 4, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 4, 1, 5, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 5, 
+	1, 6, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 6, 1, 7, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 7, 1, 8, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 8, 1, 9, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 9, 
+	1, 10, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 10, 1, 11, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 11, 1, 12, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 12, 1, 13, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 13, 
+	1, 14, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 14, 1, 15, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 15, 1, 16, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 16, 1, 17, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 17, 
+	1, 18, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 18, 1, 19, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 19, 1, 20, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 20, 1, 21, 
+	1, 1, 1, 21, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 21, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 22, 1, 21, 21, 1, 
+	1, 1, 21, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 1, 1, 1, 
+	1, 1, 1, 1, 1, 21, 1, 0
 };
 
 static const char _ehlo_keyword_trans_targs[] = {
@@ -911,16 +936,16 @@ static const char _ehlo_keyword_trans_targs[] = {
 };
 
 static const char _ehlo_keyword_trans_actions[] = {
-	0, 0, 0, 0, 0, 0, 5, 0, 
-	0, 0, 0, 0, 0, 3, 0, 0, 
-	0, 0, 0, 0, 1, 0, 5
+	0, 0, 0, 0, 0, 0, 1, 0, 
+	0, 0, 0, 0, 0, 2, 0, 0, 
+	0, 0, 0, 0, 3, 0, 1
 };
 
 static const int ehlo_keyword_start = 1;
 static const int ehlo_keyword_first_final = 19;
 
 
-#line 234 "grammar/smtp.rl"
+#line 235 "grammar/smtp.rl"
 
 EhloKeyword parse_ehlo_keyword(std::string_view text) {
   const uchar* p = begin_of(text);
@@ -928,94 +953,44 @@ EhloKeyword parse_ehlo_keyword(std::string_view text) {
   EhloKeyword keyword = EhloKeyword::Other;
   int cs = ehlo_keyword_start;
   
-#line 861 "generated/smtp_grammar.cc"
+#line 885 "generated/smtp_grammar.cc"
 	{
-	int _klen;
-	unsigned int _trans;
-	const char *_acts;
-	unsigned int _nacts;
+	int _slen;
+	int _trans;
 	const unsigned char *_keys;
-
+	const char *_inds;
 	if ( p == pe )
 		goto _test_eof;
 	if ( cs == 0 )
 		goto _out;
 _resume:
-	_keys = _ehlo_keyword_trans_keys + _ehlo_keyword_key_offsets[cs];
-	_trans = _ehlo_keyword_index_offsets[cs];
+	_keys = _ehlo_keyword_trans_keys + (cs<<1);
+	_inds = _ehlo_keyword_indicies + _ehlo_keyword_index_offsets[cs];
 
-	_klen = _ehlo_keyword_single_lengths[cs];
-	if ( _klen > 0 ) {
-		const unsigned char *_lower = _keys;
-		const unsigned char *_mid;
-		const unsigned char *_upper = _keys + _klen - 1;
-		while (1) {
-			if ( _upper < _lower )
-				break;
+	_slen = _ehlo_keyword_key_spans[cs];
+	_trans = _inds[ _slen > 0 && _keys[0] <=(*p) &&
+		(*p) <= _keys[1] ?
+		(*p) - _keys[0] : _slen ];
 
-			_mid = _lower + ((_upper-_lower) >> 1);
-			if ( (*p) < *_mid )
-				_upper = _mid - 1;
-			else if ( (*p) > *_mid )
-				_lower = _mid + 1;
-			else {
-				_trans += (unsigned int)(_mid - _keys);
-				goto _match;
-			}
-		}
-		_keys += _klen;
-		_trans += _klen;
-	}
-
-	_klen = _ehlo_keyword_range_lengths[cs];
-	if ( _klen > 0 ) {
-		const unsigned char *_lower = _keys;
-		const unsigned char *_mid;
-		const unsigned char *_upper = _keys + (_klen<<1) - 2;
-		while (1) {
-			if ( _upper < _lower )
-				break;
-
-			_mid = _lower + (((_upper-_lower) >> 1) & ~1);
-			if ( (*p) < _mid[0] )
-				_upper = _mid - 2;
-			else if ( (*p) > _mid[1] )
-				_lower = _mid + 2;
-			else {
-				_trans += (unsigned int)((_mid - _keys)>>1);
-				goto _match;
-			}
-		}
-		_trans += _klen;
-	}
-
-_match:
-	_trans = _ehlo_keyword_indicies[_trans];
 	cs = _ehlo_keyword_trans_targs[_trans];
 
 	if ( _ehlo_keyword_trans_actions[_trans] == 0 )
 		goto _again;
 
-	_acts = _ehlo_keyword_actions + _ehlo_keyword_trans_actions[_trans];
-	_nacts = (unsigned int) *_acts++;
-	while ( _nacts-- > 0 )
-	{
-		switch ( *_acts++ )
-		{
-	case 0:
-#line 225 "grammar/smtp.rl"
-	{ keyword = EhloKeyword::StartTls; }
-	break;
-	case 1:
+	switch ( _ehlo_keyword_trans_actions[_trans] ) {
+	case 3:
 #line 226 "grammar/smtp.rl"
-	{ keyword = EhloKeyword::Chunking; }
+	{ keyword = EhloKeyword::StartTls; }
 	break;
 	case 2:
 #line 227 "grammar/smtp.rl"
+	{ keyword = EhloKeyword::Chunking; }
+	break;
+	case 1:
+#line 228 "grammar/smtp.rl"
 	{ keyword = EhloKeyword::Auth; }
 	break;
-#line 943 "generated/smtp_grammar.cc"
-		}
+#line 918 "generated/smtp_grammar.cc"
 	}
 
 _again:
@@ -1027,7 +1002,7 @@ _again:
 	_out: {}
 	}
 
-#line 240 "grammar/smtp.rl"
+#line 241 "grammar/smtp.rl"
 
   return cs >= ehlo_keyword_first_final ? keyword : EhloKeyword::Other;
 }
@@ -1047,60 +1022,60 @@ _again:
 // next dot that follows a CR or LF: a body costs a memchr, not a state
 // transition, per byte.
 
-#line 313 "grammar/smtp.rl"
+#line 314 "grammar/smtp.rl"
 
 
 
-#line 974 "generated/smtp_grammar.cc"
-static const char _data_body_actions[] = {
-	0, 1, 0, 1, 1, 1, 2, 1, 
-	3, 1, 4, 1, 5
-};
-
-static const char _data_body_key_offsets[] = {
-	0, 0, 3, 5, 8, 11, 13, 15, 
-	16
-};
-
+#line 948 "generated/smtp_grammar.cc"
 static const unsigned char _data_body_trans_keys[] = {
-	10u, 13u, 46u, 10u, 13u, 10u, 13u, 46u, 
-	10u, 13u, 46u, 10u, 13u, 10u, 13u, 10u, 
+	0u, 0u, 10u, 46u, 10u, 13u, 10u, 46u, 10u, 46u, 10u, 13u, 10u, 13u, 10u, 10u, 
+	0u, 0u, 0
+};
+
+static const char _data_body_key_spans[] = {
+	0, 37, 4, 37, 37, 4, 4, 1, 
 	0
 };
 
-static const char _data_body_single_lengths[] = {
-	0, 3, 2, 3, 3, 2, 2, 1, 
-	0
+static const unsigned char _data_body_index_offsets[] = {
+	0, 0, 38, 43, 81, 119, 124, 129, 
+	131
 };
 
-static const char _data_body_range_lengths[] = {
+static const char _data_body_indicies[] = {
+	1, 0, 0, 2, 0, 0, 0, 
 	0, 0, 0, 0, 0, 0, 0, 0, 
-	0
-};
-
-static const char _data_body_index_offsets[] = {
-	0, 0, 4, 7, 11, 15, 18, 21, 
-	23
+	0, 0, 0, 0, 0, 0, 0, 0, 
+	0, 0, 0, 0, 0, 0, 0, 0, 
+	0, 0, 0, 0, 0, 3, 0, 1, 
+	0, 0, 2, 0, 1, 0, 0, 2, 
+	0, 0, 0, 0, 0, 0, 0, 0, 
+	0, 0, 0, 0, 0, 0, 0, 0, 
+	0, 0, 0, 0, 0, 0, 0, 0, 
+	0, 0, 0, 0, 0, 0, 0, 0, 
+	4, 0, 5, 0, 0, 2, 0, 0, 
+	0, 0, 0, 0, 0, 0, 0, 0, 
+	0, 0, 0, 0, 0, 0, 0, 0, 
+	0, 0, 0, 0, 0, 0, 0, 0, 
+	0, 0, 0, 0, 0, 0, 4, 0, 
+	7, 6, 6, 7, 6, 7, 6, 6, 
+	8, 6, 10, 9, 11, 0
 };
 
 static const char _data_body_trans_targs[] = {
-	3, 4, 6, 2, 3, 4, 2, 3, 
-	4, 5, 2, 1, 4, 5, 2, 2, 
-	2, 2, 2, 7, 2, 8, 4, 0, 
-	0
+	2, 3, 4, 6, 5, 1, 2, 2, 
+	7, 4, 8, 0
 };
 
 static const char _data_body_trans_actions[] = {
-	0, 0, 3, 1, 0, 0, 1, 0, 
-	0, 3, 1, 0, 0, 3, 1, 7, 
-	7, 5, 7, 0, 5, 11, 9, 0, 
-	0
+	1, 0, 0, 2, 2, 0, 3, 4, 
+	0, 5, 6, 0
 };
 
 static const int data_body_start = 1;
 
 
-#line 316 "grammar/smtp.rl"
+#line 317 "grammar/smtp.rl"
 
 namespace {
 constexpr std::string_view kDot = ".";
@@ -1128,81 +1103,33 @@ std::size_t DataScanner::scan(std::string_view in, std::vector<std::string_view>
   };
   int cs = cs_;
   
-#line 1047 "generated/smtp_grammar.cc"
+#line 1021 "generated/smtp_grammar.cc"
 	{
-	int _klen;
-	unsigned int _trans;
-	const char *_acts;
-	unsigned int _nacts;
+	int _slen;
+	int _trans;
 	const unsigned char *_keys;
-
+	const char *_inds;
 	if ( p == pe )
 		goto _test_eof;
 	if ( cs == 0 )
 		goto _out;
 _resume:
-	_keys = _data_body_trans_keys + _data_body_key_offsets[cs];
-	_trans = _data_body_index_offsets[cs];
+	_keys = _data_body_trans_keys + (cs<<1);
+	_inds = _data_body_indicies + _data_body_index_offsets[cs];
 
-	_klen = _data_body_single_lengths[cs];
-	if ( _klen > 0 ) {
-		const unsigned char *_lower = _keys;
-		const unsigned char *_mid;
-		const unsigned char *_upper = _keys + _klen - 1;
-		while (1) {
-			if ( _upper < _lower )
-				break;
+	_slen = _data_body_key_spans[cs];
+	_trans = _inds[ _slen > 0 && _keys[0] <=(*p) &&
+		(*p) <= _keys[1] ?
+		(*p) - _keys[0] : _slen ];
 
-			_mid = _lower + ((_upper-_lower) >> 1);
-			if ( (*p) < *_mid )
-				_upper = _mid - 1;
-			else if ( (*p) > *_mid )
-				_lower = _mid + 1;
-			else {
-				_trans += (unsigned int)(_mid - _keys);
-				goto _match;
-			}
-		}
-		_keys += _klen;
-		_trans += _klen;
-	}
-
-	_klen = _data_body_range_lengths[cs];
-	if ( _klen > 0 ) {
-		const unsigned char *_lower = _keys;
-		const unsigned char *_mid;
-		const unsigned char *_upper = _keys + (_klen<<1) - 2;
-		while (1) {
-			if ( _upper < _lower )
-				break;
-
-			_mid = _lower + (((_upper-_lower) >> 1) & ~1);
-			if ( (*p) < _mid[0] )
-				_upper = _mid - 2;
-			else if ( (*p) > _mid[1] )
-				_lower = _mid + 2;
-			else {
-				_trans += (unsigned int)((_mid - _keys)>>1);
-				goto _match;
-			}
-		}
-		_trans += _klen;
-	}
-
-_match:
 	cs = _data_body_trans_targs[_trans];
 
 	if ( _data_body_trans_actions[_trans] == 0 )
 		goto _again;
 
-	_acts = _data_body_actions + _data_body_trans_actions[_trans];
-	_nacts = (unsigned int) *_acts++;
-	while ( _nacts-- > 0 )
-	{
-		switch ( *_acts++ )
-		{
-	case 0:
-#line 262 "grammar/smtp.rl"
+	switch ( _data_body_trans_actions[_trans] ) {
+	case 1:
+#line 263 "grammar/smtp.rl"
 	{
     const uchar* target = pe;
     const uchar* from = p + 1;
@@ -1216,20 +1143,20 @@ _match:
     if (target - p > 3) {p = (( target - 2))-1;}
   }
 	break;
-	case 1:
-#line 274 "grammar/smtp.rl"
-	{ owed = p; owing_ = true; }
-	break;
 	case 2:
 #line 275 "grammar/smtp.rl"
+	{ owed = p; owing_ = true; }
+	break;
+	case 3:
+#line 276 "grammar/smtp.rl"
 	{
     if (carried_) { out.push_back(kDot); flushed = p; carried_ = false; }
     owing_ = false;
     p--;
   }
 	break;
-	case 3:
-#line 280 "grammar/smtp.rl"
+	case 4:
+#line 281 "grammar/smtp.rl"
 	{
     if (carried_) { out.push_back(kTwoDots); flushed = p; carried_ = false; }
     else { view(flushed, owed); out.push_back(kDot); flushed = owed; }
@@ -1237,8 +1164,8 @@ _match:
     p--;
   }
 	break;
-	case 4:
-#line 286 "grammar/smtp.rl"
+	case 5:
+#line 287 "grammar/smtp.rl"
 	{
     if (carried_) { out.push_back(kTwoDotsCr); flushed = p; carried_ = false; }
     else { view(flushed, owed); out.push_back(kDot); flushed = owed; }
@@ -1246,8 +1173,8 @@ _match:
     p--;
   }
 	break;
-	case 5:
-#line 292 "grammar/smtp.rl"
+	case 6:
+#line 293 "grammar/smtp.rl"
 	{
     if (carried_) out.push_back(kDotCrLf);
     else view(flushed, p + 1);
@@ -1258,8 +1185,7 @@ _match:
     {p++; goto _out; }
   }
 	break;
-#line 1170 "generated/smtp_grammar.cc"
-		}
+#line 1096 "generated/smtp_grammar.cc"
 	}
 
 _again:
@@ -1271,7 +1197,7 @@ _again:
 	_out: {}
 	}
 
-#line 342 "grammar/smtp.rl"
+#line 343 "grammar/smtp.rl"
 
   cs_ = cs;
   if (finished_) return static_cast<std::size_t>(flushed - base);

@@ -5,8 +5,9 @@
 // Required actions: none from outside; every action below only marks a
 // position or records a value, and the C++ around the machine decides.
 //
-// Generated with `ragel -T0` from the repository root (see CMakeLists.txt,
-// target `regenerate`); the output is committed in generated/.
+// Generated with `ragel -F1` (flat tables, expanded actions) from the
+// repository root (see CMakeLists.txt, target `regenerate`); the output is
+// committed in generated/.
 
 #include <cstring>
 

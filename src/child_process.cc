@@ -67,6 +67,7 @@ bool ChildProcess::start(const std::vector<std::string>& argv, const Account* ac
     return false;
   }
   std::vector<char*> args;
+  args.reserve(argv.size() + 1);
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
 

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -88,6 +89,39 @@ BOOST_AUTO_TEST_CASE(no_files_no_sockets_no_forks_no_root) {
   });
   BOOST_TEST(WIFEXITED(status));
   BOOST_TEST(WEXITSTATUS(status) == 0, "failed checks, bit mask: " << WEXITSTATUS(status));
+}
+
+// Descriptors open at 40 and 50 with free slots between: jailed, every
+// slot below the limit is taken (the free ones by copies of stderr), the
+// limit is one past the highest, and the open ones are untouched.
+BOOST_AUTO_TEST_CASE(free_slots_are_filled_up_to_the_highest_descriptor) {
+  BOOST_REQUIRE(geteuid() == 0);
+  TempDir d;
+  JailSettings s;
+  s.dir = d.path;
+  s.syscall_filter = false;
+  int p[2];
+  BOOST_REQUIRE(pipe(p) == 0);
+  BOOST_REQUIRE(dup2(p[0], 40) == 40);
+  BOOST_REQUIRE(dup2(p[1], 50) == 50);
+  close(p[0]);
+  close(p[1]);
+  for (int fd = 41; fd < 50; ++fd) close(fd);
+  int status = in_jail(s, [] {
+    struct rlimit r = {};
+    if (getrlimit(RLIMIT_NOFILE, &r) != 0 || r.rlim_cur < 51) return 1;
+    for (int fd = 3; fd < static_cast<int>(r.rlim_cur); ++fd)
+      if (fcntl(fd, F_GETFD) == -1) return 2;  // a free slot left
+    if (write(50, "y", 1) != 1) return 3;      // still the pipe, both ends
+    char c = 0;
+    if (read(40, &c, 1) != 1 || c != 'y') return 4;
+    if (socket(AF_INET, SOCK_STREAM, 0) >= 0 || errno != EMFILE) return 5;
+    return 0;
+  });
+  close(40);
+  close(50);
+  BOOST_TEST(WIFEXITED(status));
+  BOOST_TEST(WEXITSTATUS(status) == 0, "failed check " << WEXITSTATUS(status));
 }
 
 BOOST_AUTO_TEST_CASE(relay_calls_still_work) {
