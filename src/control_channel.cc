@@ -71,11 +71,6 @@ std::string ControlChannel::describe() const {
   return out;
 }
 
-bool ControlChannel::owns(int fd) const {
-  return fd >= 0 &&
-         (fd == signal_.get() || fd == ack_.get() || fd == tls_in_.get() || fd == tls_out_.get());
-}
-
 bool ControlChannel::write_signal(std::string_view bytes, int timeout_ms) {
   return signal_.valid() && write_all(signal_.get(), signal_access_, bytes, timeout_ms);
 }

@@ -14,6 +14,7 @@
 // which this class reads; the relay asks it and never names a front.
 #pragma once
 
+#include <array>
 #include <string>
 #include <string_view>
 
@@ -44,8 +45,11 @@ class ControlChannel {
   const TlsFront& front() const { return tls_front(protocol_); }
   // One line for the log: the front and its descriptors.
   std::string describe() const;
-  // Whether fd is one of the front's (kept when stray descriptors go).
-  bool owns(int fd) const;
+  // The front's descriptors, -1 where it has none (at most four): kept
+  // when stray descriptors go.
+  std::array<int, 4> descriptors() const {
+    return {signal_.get(), ack_.get(), tls_in_.get(), tls_out_.get()};
+  }
 
   // Reports the front going away before STARTTLS (poll for no events).
   int signal_fd() const { return signal_.get(); }

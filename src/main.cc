@@ -6,6 +6,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -40,21 +42,26 @@ bool invoked_as_nojail(const char* argv0) {
   return std::strcmp(slash ? slash + 1 : argv0, kNoJailName) == 0;
 }
 
+// Closes [from, to], in one call where the kernel has close_range.
+void close_descriptors(int from, unsigned to) {
+#ifdef SYS_close_range
+  if (syscall(SYS_close_range, from, to, 0) == 0) return;
+#endif
+  for (int fd = from; fd < 1024 && static_cast<unsigned>(fd) <= to; ++fd) close(fd);
+}
+
 // Descriptors inherited by accident would outlive the jail: only 0, 1, 2
 // and the TLS front's are kept.
 void close_inherited_descriptors(const tws::ControlChannel& front) {
+  std::array<int, 4> keep = front.descriptors();
+  std::sort(keep.begin(), keep.end());
   int from = 3;
-  for (int fd = 3; fd <= 1024; ++fd) {
-    if (fd < 1024 && !front.owns(fd)) continue;
-    // Close [from, fd) in one call where the kernel has close_range.
-    if (from < fd) {
-#ifdef SYS_close_range
-      if (syscall(SYS_close_range, from, fd == 1024 ? ~0U : fd - 1, 0) != 0)
-#endif
-        for (int f = from; f < fd; ++f) close(f);
-    }
+  for (int fd : keep) {
+    if (fd < from || fd >= 1024) continue;  // none, 0-2, twice, or past the old bound
+    if (from < fd) close_descriptors(from, fd - 1);
     from = fd + 1;
   }
+  close_descriptors(from, ~0U);
 }
 
 // The client's address: tcpserver's, else sslserver's (PROTO=SSL).
@@ -66,8 +73,10 @@ std::string client_address() {
 // What the child must not inherit from the TLS front: its descriptors'
 // numbers and its key material's paths.
 void forget_front_environment() {
+  // unsetenv walks the whole environment even for a name that is not
+  // there; getenv is cheaper and most of these are not there.
   for (const char* name : {"SSLCTLFD", "SSLREADFD", "SSLWRITEFD", "CERTFILE", "KEYFILE"})
-    unsetenv(name);
+    if (std::getenv(name) != nullptr) unsetenv(name);
 }
 
 }  // namespace
@@ -77,7 +86,8 @@ int main(int argc, char** argv) {
   Options opt;
   std::string err;
   Logger log;
-  log.configure(1, client_address(), session_id_from_environment());
+  const std::string address = client_address();
+  log.configure(1, address, session_id_from_environment());
   if (!parse_options(argc, argv, &opt, &err)) {
     // A usage error is the caller's, not a session's: one plain line.
     write_all(2, shared_access(2), "tlswrapper-smtp: " + err + "; usage: " + kUsage + "\n", 1000);
@@ -93,7 +103,7 @@ int main(int argc, char** argv) {
               "; " + std::string(v.values) + "\n";
     return write_all(1, shared_access(1), help, 1000) ? 0 : kExitTemporary;
   }
-  log.configure(opt.verbosity, client_address(), log.id());
+  log.configure(opt.verbosity, address, log.id());
 
   // The TLS front's descriptors are taken (close-on-exec) before anything
   // else, and before the child exists.
@@ -101,7 +111,7 @@ int main(int argc, char** argv) {
   control.detect(std::getenv("SSLCTLFD"), std::getenv("SSLREADFD"), std::getenv("SSLWRITEFD"));
   close_inherited_descriptors(control);
   forget_front_environment();
-  log.write(LogLevel::Trace, control.describe());
+  if (log.enabled(LogLevel::Trace)) log.write(LogLevel::Trace, control.describe());
 
   // The TLS policy needs a TLS front: without one, -s could never accept
   // mail, and -a refuses AUTH in every session.
@@ -187,8 +197,9 @@ int main(int argc, char** argv) {
     log.write(LogLevel::Error, err);
     return kExitTemporary;
   }
-  log.write(LogLevel::Trace, std::string("tlswrapper-smtp ") + kVersion + " started '" +
-                                 opt.prog[0] + "' as pid " + std::to_string(child.pid()));
+  if (log.enabled(LogLevel::Trace))
+    log.write(LogLevel::Trace, std::string("tlswrapper-smtp ") + kVersion + " started '" +
+                                   opt.prog[0] + "' as pid " + std::to_string(child.pid()));
   // From here a SIGTERM or SIGHUP ends the session in order (relay.cc).
   catch_stop_signals();
 
@@ -203,7 +214,7 @@ int main(int argc, char** argv) {
       child.signal(SIGKILL);
       return kExitTemporary;
     }
-    log.write(LogLevel::Trace, "jailed in " + jail.dir);
+    if (log.enabled(LogLevel::Trace)) log.write(LogLevel::Trace, "jailed in " + jail.dir);
   }
 
   SessionConfig config;
@@ -212,7 +223,7 @@ int main(int argc, char** argv) {
   // under some fronts).
   config.control = policy_of_client.starttls ? control.protocol() : ControlProtocol::None;
   config.log_level = log.level();
-  config.client_address = client_address();
+  config.client_address = address;
   config.client_name = env("TCPREMOTEHOST");
   config.session_id = log.id();
   config.greylist = policy_of_client.greylist;
