@@ -8,7 +8,6 @@
 // is tested without one.
 #pragma once
 
-#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -47,7 +46,14 @@ struct ClientVariable {
 extern const std::span<const ClientVariable> kClientVariables;
 
 // getenv-like: the value, or null when the variable is unset.
-using EnvironmentLookup = std::function<const char*(const char*)>;
+// A plain function and its context, not std::function: that would pull the
+// C++ runtime's type information into the binary, and every session would
+// pay the dynamic loader for its relocations.
+struct EnvironmentLookup {
+  const char* (*find)(const void* context, const char* name);
+  const void* context = nullptr;
+  const char* operator()(const char* name) const { return find(context, name); }
+};
 
 // Reads every row of kClientVariables. Each malformed value adds a line to
 // *problems naming the variable and the reading taken.

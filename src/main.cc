@@ -130,7 +130,8 @@ int main(int argc, char** argv) {
   // Malformed values and conflicts are said; the session takes the
   // stricter reading.
   std::vector<std::string> notes;
-  ClientPolicy client = read_client_policy(std::getenv, &notes);
+  ClientPolicy client = read_client_policy(
+      {[](const void*, const char* name) -> const char* { return std::getenv(name); }}, &notes);
   SessionPolicy from_options;
   from_options.starttls = control.protocol() != ControlProtocol::None;
   from_options.tls_required = opt.tls_required;

@@ -21,12 +21,13 @@ struct Env {
   std::vector<std::string> problems;
   ClientPolicy read() {
     problems.clear();
-    return read_client_policy(
-        [this](const char* name) -> const char* {
-          auto it = vars.find(name);
-          return it == vars.end() ? nullptr : it->second.c_str();
-        },
-        &problems);
+    return read_client_policy({[](const void* self, const char* name) -> const char* {
+                                 const auto& known = static_cast<const Env*>(self)->vars;
+                                 auto it = known.find(name);
+                                 return it == known.end() ? nullptr : it->second.c_str();
+                               },
+                               this},
+                              &problems);
   }
 };
 
@@ -250,8 +251,8 @@ BOOST_AUTO_TEST_CASE(every_row_is_read_and_named) {
     Env e;
     e.vars = {{std::string(v.name), "1"}};
     ClientPolicy p = e.read();
-    bool changed = p.trusted || p.no_tls || p.tls_required || p.auth_needs_tls || p.greylist ||
-                   p.greet_delay;
+    bool changed =
+        p.trusted || p.no_tls || p.tls_required || p.auth_needs_tls || p.greylist || p.greet_delay;
     BOOST_TEST_CONTEXT(v.name) {
       BOOST_TEST(changed);
       BOOST_TEST(!v.meaning.empty());
