@@ -409,6 +409,15 @@ example_mail() {
 exim_log_mark() { stat -c %s "$E2E_MAINLOG" 2>/dev/null || echo 0; }
 exim_log_since() { tail -c +"$(($1 + 1))" "$E2E_MAINLOG" 2>/dev/null; }
 
+# TEXT: a line of the helper holding TEXT reached the pipeline's log (within 5 s).
+helper_log_has() {
+  for _ in $(seq 1 50); do
+    grep -qF -- "$1" "$E2E_TMP/pipeline.log" && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
 # recorder_dir: a fresh directory for the recording server, writable by any
 # uid (the helper's -u may run the server as another user).
 recorder_dir() {

@@ -99,13 +99,6 @@ export E2E_TCPSERVER_OPTS="-x $E2E_TMP/rules.cdb"
 
 pg_requests() { grep -c "client_address=$1, sender=$2" "$PG_LOG"; }
 exim_saw() { exim_log_since "$1" | grep -F "$MARKER" | grep -cF "$2"; }
-helper_log_has() { # TEXT: a line of the helper holding TEXT reached the log (within 5 s)
-  for _ in $(seq 1 50); do
-    grep -qF -- "$1" "$E2E_TMP/pipeline.log" && return 0
-    sleep 0.1
-  done
-  return 1
-}
 
 # The client: SOURCE picks the rule; STEPS says what to do. Prints its own
 # checks (smtpclient.Checks).

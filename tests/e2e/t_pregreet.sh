@@ -24,13 +24,6 @@ done
 perl -MNet::SMTP -MIO::Socket::SSL -e 1 2>/dev/null || die "Perl lacks Net::SMTP or IO::Socket::SSL"
 
 WAIT=1
-helper_log_has() { # TEXT: a helper line holding TEXT reached the log (within 5 s)
-  for _ in $(seq 1 50); do
-    grep -qF -- "$1" "$E2E_TMP/pipeline.log" && return 0
-    sleep 0.1
-  done
-  return 1
-}
 
 # deliver NAME: the message NAME's token must arrive in the maildir.
 delivered() {

@@ -70,13 +70,6 @@ EOF
 make_auth_conf || die "cannot make exim's configuration with an authenticator"
 
 markers_since() { exim_log_since "$1" | grep -cF "$MARKER"; }
-helper_log_has() { # TEXT: a line of the helper holding TEXT reached the log (within 5 s)
-  for _ in $(seq 1 50); do
-    grep -qF -- "$1" "$E2E_TMP/pipeline.log" && return 0
-    sleep 0.1
-  done
-  return 1
-}
 
 read -r -d '' PLAINTEXT_AUTH <<'EOF'
 import base64, os
