@@ -409,6 +409,24 @@ example_mail() {
 exim_log_mark() { stat -c %s "$E2E_MAINLOG" 2>/dev/null || echo 0; }
 exim_log_since() { tail -c +"$(($1 + 1))" "$E2E_MAINLOG" 2>/dev/null; }
 
+# CONF: appends a PLAIN authenticator for $AUTH_USER / $AUTH_PASS to an exim
+# configuration whose last section is its authenticators, makes it
+# readable by exim, and has exim check it (-bV).
+exim_add_plain_authenticator() {
+  cat >>"$1" <<EOF
+
+tws_e2e_plain:
+  driver = plaintext
+  public_name = PLAIN
+  server_prompts = :
+  server_condition = \${if and {{eq{\$auth2}{$AUTH_USER}}{eq{\$auth3}{$AUTH_PASS}}}}
+  server_set_id = \$auth2
+EOF
+  chown root:root "$1"
+  chmod 644 "$1"
+  timeout 20 "$E2E_EXIM" -C "$1" -bV >"$1.check" 2>&1 || { cat "$1.check" >&2; return 1; }
+}
+
 # TEXT: a line of the helper holding TEXT reached the pipeline's log (within 5 s).
 helper_log_has() {
   for _ in $(seq 1 50); do

@@ -57,18 +57,7 @@ make_conf() {
       next
     }
     { print }' "$base" >"$CONF"
-  cat >>"$CONF" <<EOF
-
-tws_e2e_plain:
-  driver = plaintext
-  public_name = PLAIN
-  server_prompts = :
-  server_condition = \${if and {{eq{\$auth2}{$AUTH_USER}}{eq{\$auth3}{$AUTH_PASS}}}}
-  server_set_id = \$auth2
-EOF
-  chmod 644 "$CONF"
-  timeout 20 "$E2E_EXIM" -C "$CONF" -bV >"$E2E_TMP/exim-conf-check.txt" 2>&1 ||
-    { cat "$E2E_TMP/exim-conf-check.txt" >&2; return 1; }
+  exim_add_plain_authenticator "$CONF"
 }
 make_conf || die "cannot make exim's configuration"
 

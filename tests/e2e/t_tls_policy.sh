@@ -53,19 +53,7 @@ make_auth_conf() {
       next
     }
     { print }' "$base" >"$AUTH_CONF"
-  cat >>"$AUTH_CONF" <<EOF
-
-tws_e2e_plain:
-  driver = plaintext
-  public_name = PLAIN
-  server_prompts = :
-  server_condition = \${if and {{eq{\$auth2}{$AUTH_USER}}{eq{\$auth3}{$AUTH_PASS}}}}
-  server_set_id = \$auth2
-EOF
-  chown root:root "$AUTH_CONF"
-  chmod 644 "$AUTH_CONF"
-  timeout 20 "$E2E_EXIM" -C "$AUTH_CONF" -bV >"$E2E_TMP/exim-auth-check.txt" 2>&1 ||
-    { cat "$E2E_TMP/exim-auth-check.txt" >&2; return 1; }
+  exim_add_plain_authenticator "$AUTH_CONF"
 }
 make_auth_conf || die "cannot make exim's configuration with an authenticator"
 
