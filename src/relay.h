@@ -1,6 +1,9 @@
 // The poll(2) core: moves bytes between the client (stdin/stdout), the
-// child and the control channel, turns what it reads into Session events
-// and carries out the Session's actions. It never looks inside SMTP.
+// child and the control channel, drives greylist lookups, keeps every
+// deadline (-t, each -T, the pregreet wait), turns what it reads into
+// Session events and carries out the Session's actions. Every wait is this
+// one poll, so a stop signal is heard wherever the session stands. It never
+// looks inside SMTP.
 //
 // Buffers are bounded: the client is read only while the child keeps up,
 // the child only while the client keeps up. Body bytes go to the child
