@@ -57,10 +57,9 @@ void Logger::write(LogLevel level, std::string_view message) const {
   [[maybe_unused]] ssize_t r = ::write(2, line.data(), line.size());
 }
 
-std::string session_id_from_environment() {
-  const char* env = std::getenv("LOG_ID");
-  if (env != nullptr && *env != '\0') {
-    std::string id = printable(env, 32);
+std::string session_id_from(const char* log_id) {
+  if (log_id != nullptr && *log_id != '\0') {
+    std::string id = printable(log_id, 32);
     if (id.find(' ') == std::string::npos) return id;
   }
   static constexpr char kAlphabet[] =

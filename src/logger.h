@@ -29,7 +29,7 @@ class Logger {
   std::string id_;
 };
 
-// LOG_ID if set and sane, else a fresh random id.
-std::string session_id_from_environment();
+// LOG_ID's value if set and sane, else a fresh random id.
+std::string session_id_from(const char* log_id);
 
 }  // namespace tws

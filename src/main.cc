@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -28,10 +29,53 @@
 
 namespace {
 
-std::string env(const char* name) {
-  const char* v = std::getenv(name);
-  return v ? v : "";
-}
+// The variables the helper reads, found in one pass over the environment:
+// getenv(3) walks all of it (dozens of entries when a session starts) for
+// each of the twenty names. An entry is compared only with the names that
+// start with its first byte.
+class Environment {
+ public:
+  explicit Environment(char* const* entries) {
+    for (std::string_view n : kConnection) add(n);
+    for (const tws::ClientVariable& v : tws::kClientVariables) add(v.name);
+    for (char* const* e = entries; *e != nullptr; ++e) {
+      for (std::uint32_t m = starting_[static_cast<unsigned char>(**e)]; m != 0; m &= m - 1) {
+        const std::size_t i = static_cast<std::size_t>(__builtin_ctz(m));
+        const std::string_view name = names_[i];
+        std::size_t k = 0;
+        while (k < name.size() && (*e)[k] == name[k]) ++k;
+        if (k == name.size() && (*e)[k] == '=') values_[i] = *e + k + 1;
+      }
+    }
+  }
+  // The value, or null when unset.
+  const char* get(std::string_view name) const {
+    for (std::size_t i = 0; i < count_; ++i)
+      if (names_[i] == name) return values_[i];
+    return nullptr;
+  }
+  std::string text(std::string_view name) const {
+    const char* v = get(name);
+    return v ? v : "";
+  }
+
+ private:
+  // The connection (tcpserver, sslserver, tlswrapper), the UCSPI-TLS
+  // front's descriptors and key paths; then client_policy.cc's table.
+  static constexpr std::string_view kConnection[] = {"TCPREMOTEIP", "SSLREMOTEIP", "TCPREMOTEHOST",
+                                                     "LOG_ID",      "SSLCTLFD",    "SSLREADFD",
+                                                     "SSLWRITEFD",  "CERTFILE",    "KEYFILE"};
+  static constexpr std::size_t kMost = 32;  // the bits of starting_'s masks
+  void add(std::string_view name) {
+    if (count_ == kMost || name.empty()) return;
+    starting_[static_cast<unsigned char>(name[0])] |= std::uint32_t{1} << count_;
+    names_[count_++] = name;
+  }
+  std::string_view names_[kMost];
+  const char* values_[kMost] = {};
+  std::size_t count_ = 0;
+  std::uint32_t starting_[256] = {};  // by first byte: a bit per name in names_
+};
 
 // Invoked under this name the helper runs without the jail: for tests,
 // benchmarks under valgrind, and users who cannot run it as root.
@@ -65,18 +109,18 @@ void close_inherited_descriptors(const tws::ControlChannel& front) {
 }
 
 // The client's address: tcpserver's, else sslserver's (PROTO=SSL).
-std::string client_address() {
-  std::string ip = env("TCPREMOTEIP");
-  return ip.empty() ? env("SSLREMOTEIP") : ip;
+std::string client_address(const Environment& env) {
+  std::string ip = env.text("TCPREMOTEIP");
+  return ip.empty() ? env.text("SSLREMOTEIP") : ip;
 }
 
 // What the child must not inherit from the TLS front: its descriptors'
 // numbers and its key material's paths.
-void forget_front_environment() {
+void forget_front_environment(const Environment& env) {
   // unsetenv walks the whole environment even for a name that is not
-  // there; getenv is cheaper and most of these are not there.
+  // there, and most of these are not there.
   for (const char* name : {"SSLCTLFD", "SSLREADFD", "SSLWRITEFD", "CERTFILE", "KEYFILE"})
-    if (std::getenv(name) != nullptr) unsetenv(name);
+    if (env.get(name) != nullptr) unsetenv(name);
 }
 
 }  // namespace
@@ -86,8 +130,9 @@ int main(int argc, char** argv) {
   Options opt;
   std::string err;
   Logger log;
-  const std::string address = client_address();
-  log.configure(1, address, session_id_from_environment());
+  const Environment env(environ);
+  const std::string address = client_address(env);
+  log.configure(1, address, session_id_from(env.get("LOG_ID")));
   if (!parse_options(argc, argv, &opt, &err)) {
     // A usage error is the caller's, not a session's: one plain line.
     write_all(2, shared_access(2), "tlswrapper-smtp: " + err + "; usage: " + kUsage + "\n", 1000);
@@ -108,9 +153,9 @@ int main(int argc, char** argv) {
   // The TLS front's descriptors are taken (close-on-exec) before anything
   // else, and before the child exists.
   ControlChannel control;
-  control.detect(std::getenv("SSLCTLFD"), std::getenv("SSLREADFD"), std::getenv("SSLWRITEFD"));
+  control.detect(env.get("SSLCTLFD"), env.get("SSLREADFD"), env.get("SSLWRITEFD"));
   close_inherited_descriptors(control);
-  forget_front_environment();
+  forget_front_environment(env);
   if (log.enabled(LogLevel::Trace)) log.write(LogLevel::Trace, control.describe());
 
   // The TLS policy needs a TLS front: without one, -s could never accept
@@ -130,8 +175,11 @@ int main(int argc, char** argv) {
   // Malformed values and conflicts are said; the session takes the
   // stricter reading.
   std::vector<std::string> notes;
-  ClientPolicy client = read_client_policy(
-      {[](const void*, const char* name) -> const char* { return std::getenv(name); }}, &notes);
+  ClientPolicy client = read_client_policy({[](const void* e, const char* name) {
+                                              return static_cast<const Environment*>(e)->get(name);
+                                            },
+                                            &env},
+                                           &notes);
   SessionPolicy from_options;
   from_options.starttls = control.protocol() != ControlProtocol::None;
   from_options.tls_required = opt.tls_required;
@@ -225,7 +273,7 @@ int main(int argc, char** argv) {
   config.control = policy_of_client.starttls ? control.protocol() : ControlProtocol::None;
   config.log_level = log.level();
   config.client_address = address;
-  config.client_name = env("TCPREMOTEHOST");
+  config.client_name = env.text("TCPREMOTEHOST");
   config.session_id = log.id();
   config.greylist = policy_of_client.greylist;
   config.greylist_fail_closed = opt.greylist_fail_closed;
