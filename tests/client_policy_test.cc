@@ -105,15 +105,19 @@ BOOST_AUTO_TEST_CASE(greylist_switch_wins_over_relayclient_and_the_option) {
   BOOST_TEST(holds(notes, "GREYLIST: no greylist server (-g)"));
 }
 
+// What the switch `name` reads as when it is set to `value`.
+std::optional<bool> read_switch(Env& e, const char* name, const char* value) {
+  e.vars = {{name, value}};
+  ClientPolicy p = e.read();
+  std::string_view n(name);
+  return n == "REQUIRETLS" ? p.tls_required : n == "FORCETLS" ? p.auth_needs_tls : p.greylist;
+}
+
 BOOST_AUTO_TEST_CASE(switches_read_empty_and_1_as_on_0_as_off) {
   for (const char* name : {"REQUIRETLS", "FORCETLS", "GREYLIST"}) {
     for (auto [value, want] : {std::pair{"", true}, {"1", true}, {"0", false}}) {
       Env e;
-      e.vars = {{name, value}};
-      ClientPolicy p = e.read();
-      std::optional<bool> got = std::string(name) == "REQUIRETLS" ? p.tls_required
-                                : std::string(name) == "FORCETLS" ? p.auth_needs_tls
-                                                                  : p.greylist;
+      std::optional<bool> got = read_switch(e, name, value);
       BOOST_TEST_CONTEXT(name << "=\"" << value << "\"") {
         BOOST_TEST(got.has_value());
         BOOST_TEST(*got == want);
@@ -127,11 +131,7 @@ BOOST_AUTO_TEST_CASE(malformed_switches_are_named_and_read_as_on) {
   for (const char* name : {"REQUIRETLS", "FORCETLS", "GREYLIST"}) {
     for (const char* value : {"no", "off", "2", " 0", "0 ", "yes\n", "00"}) {
       Env e;
-      e.vars = {{name, value}};
-      ClientPolicy p = e.read();
-      std::optional<bool> got = std::string(name) == "REQUIRETLS" ? p.tls_required
-                                : std::string(name) == "FORCETLS" ? p.auth_needs_tls
-                                                                  : p.greylist;
+      std::optional<bool> got = read_switch(e, name, value);
       BOOST_TEST_CONTEXT(name << "=\"" << value << "\"") {
         BOOST_TEST(got.value_or(false));
         BOOST_TEST(e.problems.size() == 1u);
