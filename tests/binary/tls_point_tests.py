@@ -65,7 +65,7 @@ def one_ack_round(stop, delay, plaintext):
         data, eof = read_all(run.sig_r)
         check(data == b"\x00" and eof, "fd 5: %r %s" % (data, eof))
         if stop:
-            os.kill(run.proc.pid, signal.SIGSTOP)
+            processes.stop(run.proc.pid)
         try:
             run.send(plaintext)
             if delay:
@@ -134,10 +134,10 @@ def one_legacy_round(plaintext):
         fcntl.fcntl(run.proc.stdin.fileno(), F_SETPIPE_SZ, 1 << 20)
         session(run)
         child = child_pid(run)
-        os.kill(child, signal.SIGSTOP)
+        processes.stop(child)
         run.send(b"NOOP\r\nSTARTTLS\r\n")
         time.sleep(0.05)
-        os.kill(run.proc.pid, signal.SIGSTOP)
+        processes.stop(run.proc.pid)
         try:
             os.kill(child, signal.SIGCONT)
             wait_for_log(run, b"C: NOOP")
@@ -215,7 +215,7 @@ def one_ucspi_round(fds, queued):
         session(run)
         if queued:
             child = child_pid(run)
-            os.kill(child, signal.SIGSTOP)
+            processes.stop(child)
             run.send(b"NOOP\r\nSTARTTLS\r\n" + plaintext)
             time.sleep(0.05)
             run.send(hello)

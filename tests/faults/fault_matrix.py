@@ -246,7 +246,7 @@ class Cell:
             self.greet()
             run.send(b"MAIL FROM:<a@b.test>\r\nRCPT TO:<c@d.test>\r\nDATA\r\n")
             run.expect(250), run.expect(250), run.expect(354)
-            os.kill(self.child_pid, signal.SIGSTOP)
+            processes.stop(self.child_pid)
             self.stopped = True
             run.send(BODY + b".\r\n")
             time.sleep(0.3)
@@ -273,9 +273,10 @@ class Cell:
         if self.party == "client":
             close_client(run)
         elif self.party == "TLS wrapper":
-            # All at once: the helper stopped meanwhile, so its next poll
-            # sees every end closed together.
-            os.kill(run.proc.pid, signal.SIGSTOP)
+            # All at once: the helper stopped meanwhile (processes.stop
+            # returns once it is), so its next poll sees every end closed
+            # together.
+            processes.stop(run.proc.pid)
             try:
                 close_client(run)
                 close_control(run)
