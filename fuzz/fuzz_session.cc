@@ -53,7 +53,8 @@
 //     child sent them, with the separator changed at most (EHLO rewriting).
 //     A line may be missing only when it is the child's STARTTLS keyword
 //     (or its AUTH keyword, under -a or -s before TLS),
-//     belongs to the swallowed reply to the helper's RSET after TLS starts,
+//     belongs to the swallowed reply to the helper's RSET after TLS starts
+//     (a 421 there is relayed),
 //     came after STARTTLS reached the head of the queue and before the
 //     control channel answered, or the session ended. At rest at most one
 //     line is held back (the EHLO line kept one behind) and it is not a
@@ -528,11 +529,12 @@ class Driver {
       // The STARTTLS keyword (and AUTH while the policy withholds it) goes
       // only from an EHLO reply, never its first line, so such a line may
       // be missing. Lines that come while TLS starts, and the reply to the
-      // helper's RSET, are never relayed.
+      // helper's RSET, are never relayed; but a 421 to that RSET is (the
+      // server is closing and says so).
       tws::EhloKeyword k = tws::parse_ehlo_keyword(r.text);
       bool keyword = !reply_start_ && (k == tws::EhloKeyword::StartTls ||
                                        (k == tws::EhloKeyword::Auth && auth_waits_for_tls()));
-      bool never = tls_wait_ || swallow_open_;
+      bool never = tls_wait_ || (swallow_open_ && r.code != 421);
       if (swallow_open_ && r.last()) {
         swallow_open_ = false;
         if (owed_ > 0) --owed_;  // the helper's RSET had its reply
